@@ -1,0 +1,140 @@
+"""``nncourse check``: prove a chapter's release is right, or say loudly what is wrong.
+
+For each chapter: ``exercises/<id>/`` is byte-identical to a fresh regeneration; the
+reference (solution notebook + reference nnlib) earns every autograded point; the
+untouched release earns none; and no solution or hidden-test text appears anywhere
+under ``exercises/``.
+"""
+import filecmp
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from .chapters import CHAPTERS
+from .grading import autograde
+from .release import release
+from .stubs import BEGIN, END, package_files, solution_lines
+
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+FORBIDDEN = (BEGIN, END, HIDDEN_BEGIN, HIDDEN_END, "load_reference", "nnlib_reference")
+MIN_SECRET_LENGTH = 8  # shorter lines ("pass", "else:") prove nothing
+
+
+@dataclass
+class Finding:
+    """One verdict of the check."""
+
+    ok: bool
+    what: str
+    detail: str = ""
+
+    def __str__(self):
+        return f"{'PASS' if self.ok else 'FAIL'} {self.what}" + (f"\n     {self.detail}" if self.detail else "")
+
+
+def check_chapter(chapter, repo_root, timeout=60):
+    """All findings for one chapter (the leak scan covers the whole of ``exercises/``)."""
+    repo_root = Path(repo_root)
+    with tempfile.TemporaryDirectory(prefix="nncourse-check-") as tmp:
+        fresh = release(chapter, repo_root, Path(tmp) / "fresh")
+        findings = [compare_release(repo_root / "exercises" / chapter.id, fresh),
+                    find_leaks(repo_root)]
+        findings += grade_extremes(chapter, repo_root, fresh, Path(tmp), timeout)
+    return findings
+
+
+def compare_release(committed, fresh):
+    """Is ``committed`` byte-identical to the fresh regeneration ``fresh``?"""
+    what = f"{committed.parent.name}/{committed.name}/ matches a fresh regeneration"
+    files = lambda root: {p.relative_to(root) for p in root.rglob("*") if p.is_file()
+                          and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts}
+    have = files(committed) if committed.is_dir() else set()
+    want = files(fresh)
+    differ = sorted(str(p) for p in have & want
+                    if not filecmp.cmp(committed / p, fresh / p, shallow=False))
+    problems = [f"{label}: {', '.join(sorted(map(str, items)))}" for label, items in
+                (("missing", want - have), ("extra", have - want), ("differ", differ)) if items]
+    fix = f"; run `nncourse release {committed.name}` and commit the result"
+    return Finding(not problems, what, "; ".join(problems) + fix if problems else "")
+
+
+def find_leaks(repo_root):
+    """Does any solution or hidden-test line, or a marker, appear under ``exercises/``?"""
+    secret, public = _secret_and_public_lines(repo_root)
+    secret -= public
+    leaks = []
+    for path in sorted((repo_root / "exercises").rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        for number, line in enumerate(_text_lines(path), start=1):
+            stripped = line.strip()
+            if stripped in secret or any(marker in line for marker in FORBIDDEN):
+                leaks.append(f"{path.relative_to(repo_root)}:{number}: {stripped[:80]}")
+    detail = "; ".join(leaks[:10]) + (f" (and {len(leaks) - 10} more)" if len(leaks) > 10 else "")
+    return Finding(not leaks, "no solution or hidden-test text under exercises/", detail)
+
+
+def _secret_and_public_lines(repo_root):
+    secret = {s for s in solution_lines(repo_root / "nnlib") if len(s) >= MIN_SECRET_LENGTH}
+    public = {line.strip() for path in package_files(repo_root / "nnlib")
+              for line in path.read_text().splitlines()} - solution_lines(repo_root / "nnlib")
+    for chapter in CHAPTERS.values():
+        notebook = nbformat.read(repo_root / "solutions" / chapter.id / chapter.notebook, 4)
+        for cell in notebook.cells:
+            hidden, shown = _split_cell(cell)
+            secret |= {s for s in hidden if len(s) >= MIN_SECRET_LENGTH}
+            public |= set(shown)
+    return secret, public
+
+
+def _split_cell(cell):
+    """(secret lines, public lines) of one source-notebook cell, stripped."""
+    meta = cell.metadata.get("nbgrader", {})
+    lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+    if meta.get("solution") and cell.cell_type == "markdown":
+        return lines, []
+    hidden, shown, inside = [], [], False
+    for line in lines:
+        if line in (BEGIN, HIDDEN_BEGIN):
+            inside = True
+        elif line in (END, HIDDEN_END):
+            inside = False
+        else:
+            (hidden if inside else shown).append(line)
+    return hidden, shown
+
+
+def _text_lines(path):
+    if path.suffix == ".ipynb":
+        notebook = nbformat.read(path, 4)
+        return [line for cell in notebook.cells for line in cell.source.splitlines()]
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        return []
+
+
+def grade_extremes(chapter, repo_root, fresh_release, tmp, timeout=60):
+    """Autograde the reference (must earn everything) and the untouched release (nothing)."""
+    submissions = tmp / "submissions"
+    reference = submissions / "reference" / chapter.id
+    shutil.copytree(repo_root / "solutions" / chapter.id, reference)
+    shutil.copytree(repo_root / "nnlib", reference / "nnlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(fresh_release, submissions / "untouched" / chapter.id)
+    results = {r.student_id: r for r in autograde(chapter, submissions, tmp / "graded",
+                                                   repo_root, timeout, progress=False)}
+    lost = [f"{t.cell.name} ({t.score:g}/{t.cell.points:g}: {t.message})"
+            for t in results["reference"].tests if not t.passed]
+    earned = [f"{t.cell.name} ({t.score:g} points)" for t in results["untouched"].tests if t.score]
+    return [
+        Finding(not lost and bool(results["reference"].tests),
+                f"{chapter.id}: the reference earns full marks "
+                f"({results['reference'].score:g}/{results['reference'].max_score:g})",
+                "; ".join(lost) or ("no autograded tests found" if not results["reference"].tests else "")),
+        Finding(not earned, f"{chapter.id}: the untouched release scores 0 on every autograded "
+                            f"cell ({len(results['untouched'].tests)} cells)", "; ".join(earned)),
+    ]

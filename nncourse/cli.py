@@ -1,0 +1,85 @@
+"""The ``nncourse`` command: release, check and autograde the course's exercises."""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import REPO_ROOT
+from .chapters import CHAPTERS, get_chapter
+
+
+def main(argv=None):
+    """Entry point; returns the exit status (0 ok, 1 check failed, 2 bad usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (KeyError, FileNotFoundError, ValueError) as err:
+        print(f"nncourse {args.command}: {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="nncourse", description=__doc__)
+    parser.add_argument("--repo", type=Path, default=REPO_ROOT,
+                        help="course repository (default: the one nncourse is installed from)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ids = f"assignment ids ({', '.join(CHAPTERS)}); default: all"
+
+    p = sub.add_parser("release", help="regenerate exercises/<id>/ from solutions/ and nnlib/")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help=ids)
+    p.set_defaults(run=_release)
+
+    p = sub.add_parser("check", help="prove the releases are fresh, leak-free and graded right")
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help=ids)
+    p.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("autograde", help="grade DIR/<student_id>/<assignment>/ submissions")
+    p.add_argument("assignment", metavar="ASSIGNMENT")
+    p.add_argument("--submissions", type=Path, required=True, metavar="DIR")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT",
+                   help="writes OUT/grades.csv and OUT/feedback/<student_id>.html")
+    p.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    p.set_defaults(run=_autograde)
+    return parser
+
+
+def _chapters(ids):
+    return [get_chapter(i) for i in ids] if ids else list(CHAPTERS.values())
+
+
+def _release(args):
+    from .release import release
+
+    for chapter in _chapters(args.assignments):
+        dest = release(chapter, args.repo)
+        print(f"released {chapter.id} -> {dest}")
+    return 0
+
+
+def _check(args):
+    from .check import check_chapter
+
+    findings = []
+    for chapter in _chapters(args.assignments):
+        for finding in check_chapter(chapter, args.repo, args.timeout):
+            print(finding, flush=True)
+            findings.append(finding)
+    failed = [f for f in findings if not f.ok]
+    print(f"\nnncourse check: {len(findings) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _autograde(args):
+    from .grading import autograde
+
+    chapter = get_chapter(args.assignment)
+    start = time.perf_counter()
+    results = autograde(chapter, args.submissions, args.out, args.repo, args.timeout)
+    seconds = time.perf_counter() - start
+    for r in results:
+        print(f"{r.student_id}: {r.score:g}/{r.max_score:g}  {r.status}")
+    print(f"\ngraded {len(results)} submission(s) in {seconds:.1f} s "
+          f"({seconds / len(results):.1f} s each); wrote {args.out / 'grades.csv'} "
+          f"and {args.out / 'feedback'}/")
+    return 0

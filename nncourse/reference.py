@@ -1,0 +1,40 @@
+"""Load the reference nnlib under the name ``nnlib_reference``.
+
+Hidden tests run where the student's ``nnlib`` is the one ``import nnlib`` finds; they
+reach the reference through :func:`load_reference`, which loads the repository's
+``nnlib/`` as a separate package, so the two never shadow each other.
+"""
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from . import REPO_ROOT
+
+REFERENCE_NAME = "nnlib_reference"
+REPO_ENV = "NNCOURSE_REPO"
+
+
+def load_reference(root=None):
+    """Return the reference ``nnlib`` package (imported once, then cached).
+
+    Parameters
+    ----------
+    root : path-like or None
+        The repository that holds the reference ``nnlib/``; by default the one named
+        by the ``NNCOURSE_REPO`` environment variable (set by the grader), else the
+        repository nncourse was installed from.
+    """
+    if REFERENCE_NAME in sys.modules:
+        return sys.modules[REFERENCE_NAME]
+    package_dir = Path(root or os.environ.get(REPO_ENV) or REPO_ROOT) / "nnlib"
+    spec = importlib.util.spec_from_file_location(
+        REFERENCE_NAME, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[REFERENCE_NAME] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[REFERENCE_NAME]
+        raise
+    return module
