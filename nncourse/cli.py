@@ -83,3 +83,7 @@ def _autograde(args):
           f"({seconds / len(results):.1f} s each); wrote {args.out / 'grades.csv'} "
           f"and {args.out / 'feedback'}/")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -27,14 +27,20 @@ def load_reference(root=None):
     """
     if REFERENCE_NAME in sys.modules:
         return sys.modules[REFERENCE_NAME]
-    package_dir = Path(root or os.environ.get(REPO_ENV) or REPO_ROOT) / "nnlib"
+    return load_package(Path(root or os.environ.get(REPO_ENV) or REPO_ROOT) / "nnlib",
+                        REFERENCE_NAME)
+
+
+def load_package(package_dir, name):
+    """Import the package in ``package_dir`` under the module name ``name``."""
+    package_dir = Path(package_dir)
     spec = importlib.util.spec_from_file_location(
-        REFERENCE_NAME, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)])
+        name, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)])
     module = importlib.util.module_from_spec(spec)
-    sys.modules[REFERENCE_NAME] = module
+    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException:
-        del sys.modules[REFERENCE_NAME]
+        del sys.modules[name]
         raise
     return module

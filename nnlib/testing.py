@@ -26,8 +26,8 @@ def check_array(got, expected, what, inputs=None, rtol=1e-7, atol=1e-12):
     same = np.isclose(got_arr, expected_arr, rtol=rtol, atol=atol)
     if not np.all(same):
         where = tuple(int(i) for i in np.argwhere(~same)[0])
-        detail = f"first difference at index {where}: expected {expected_arr[where]!r}, " \
-                 f"got {got_arr[where]!r}"
+        detail = f"first difference at index {where}: expected {expected_arr[where].item()!r}, " \
+                 f"got {got_arr[where].item()!r}"
         if inputs is not None and got_arr.ndim >= 1:
             detail += f", for input row {where[0]} = {_show(np.asarray(inputs)[where[0]])}"
         raise AssertionError(f"{what}: expected {_show(expected_arr)}, got {_show(got_arr)} "
@@ -39,7 +39,12 @@ def check_value(got, expected, what, rtol=1e-7, atol=1e-12):
     if got is None or np.ndim(got) != 0:
         raise AssertionError(f"{what}: expected the number {expected!r}, got {got!r}")
     if not np.isclose(got, expected, rtol=rtol, atol=atol):
-        raise AssertionError(f"{what}: expected {expected!r}, got {got!r}")
+        raise AssertionError(f"{what}: expected {_plain(expected)!r}, got {_plain(got)!r}")
+
+
+def _plain(value):
+    """A numpy scalar as the Python number it holds (prints as 1.5, not np.float64(1.5))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _show(arr):

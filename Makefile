@@ -1,0 +1,39 @@
+# Quickstart: `make book` builds the book, `make test` runs every test. Each creates
+# .venv with python3 if it is missing and installs what it needs into it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test release check browser clean
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+release: $(STAMP)
+	$(BIN)/nncourse release
+
+check: $(STAMP)
+	$(BIN)/nncourse check
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	touch $(STAMP)
+
+# The book's browser test needs Debian's chromium. Install it when we can (root with
+# apt-get, as on CI); otherwise the test reports itself skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found and cannot be installed here: the browser test will be skipped"; fi; }
+
+clean:
+	rm -rf _build .pytest_cache
