@@ -63,8 +63,7 @@ def compare_release(committed, fresh):
 
 def find_leaks(repo_root):
     """Does any solution or hidden-test line, or a marker, appear under ``exercises/``?"""
-    secret, public = _secret_and_public_lines(repo_root)
-    secret -= public
+    secret = secret_lines(repo_root)
     leaks = []
     for path in sorted((repo_root / "exercises").rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts:
@@ -77,34 +76,42 @@ def find_leaks(repo_root):
     return Finding(not leaks, "no solution or hidden-test text under exercises/", detail)
 
 
-def _secret_and_public_lines(repo_root):
-    secret = {s for s in solution_lines(repo_root / "nnlib") if len(s) >= MIN_SECRET_LENGTH}
+def secret_lines(repo_root, hidden_tests_only=False):
+    """Stripped lines that only solutions and hidden tests contain, never the public text.
+
+    With ``hidden_tests_only``, just the hidden-test lines of the source notebooks (what
+    feedback must not show; a student's own solutions may appear in their feedback).
+    """
+    solutions = solution_lines(repo_root / "nnlib")
     public = {line.strip() for path in package_files(repo_root / "nnlib")
-              for line in path.read_text().splitlines()} - solution_lines(repo_root / "nnlib")
+              for line in path.read_text().splitlines()} - solutions
+    secret = set() if hidden_tests_only else set(solutions)
     for chapter in CHAPTERS.values():
         notebook = nbformat.read(repo_root / "solutions" / chapter.id / chapter.notebook, 4)
         for cell in notebook.cells:
-            hidden, shown = _split_cell(cell)
-            secret |= {s for s in hidden if len(s) >= MIN_SECRET_LENGTH}
-            public |= set(shown)
-    return secret, public
+            regions = _split_cell(cell)
+            secret |= set(regions["hidden"]) | (set() if hidden_tests_only else set(regions["solution"]))
+            public |= set(regions["public"])
+    return {s for s in secret - public if len(s) >= MIN_SECRET_LENGTH}
 
 
 def _split_cell(cell):
-    """(secret lines, public lines) of one source-notebook cell, stripped."""
+    """The stripped lines of one source-notebook cell by kind: solution, hidden, public."""
     meta = cell.metadata.get("nbgrader", {})
     lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+    regions = {"solution": [], "hidden": [], "public": []}
     if meta.get("solution") and cell.cell_type == "markdown":
-        return lines, []
-    hidden, shown, inside = [], [], False
+        regions["solution"] = lines
+        return regions
+    kind = "public"
     for line in lines:
         if line in (BEGIN, HIDDEN_BEGIN):
-            inside = True
+            kind = "solution" if line == BEGIN else "hidden"
         elif line in (END, HIDDEN_END):
-            inside = False
+            kind = "public"
         else:
-            (hidden if inside else shown).append(line)
-    return hidden, shown
+            regions[kind].append(line)
+    return regions
 
 
 def _text_lines(path):

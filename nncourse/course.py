@@ -60,6 +60,8 @@ def run_nbgrader(course, *args, repo_root=None, timeout=None):
     nnlib through :func:`nncourse.reference.load_reference`.
     """
     env = dict(os.environ, **({REPO_ENV: str(repo_root)} if repo_root else {}))
+    # nbgrader runs helpers (alembic) by name: make this environment's bin/ come first.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:

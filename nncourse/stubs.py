@@ -100,11 +100,17 @@ def stub_text(region):
     return [f"{region.indent}# YOUR CODE HERE", f"{region.indent}raise NotImplementedError({message!r})"]
 
 
-def stubbed_source(path, module):
-    """The text of ``path`` with every solution region replaced by its stub."""
+def stubbed_source(path, module, functions=None):
+    """The text of ``path`` with solution regions replaced by stubs.
+
+    ``functions`` limits the stubbing to those ``"module.Qual.name"`` functions
+    (default: every region).
+    """
     lines = path.read_text().splitlines()
     out, last = [], 0
     for region in find_regions(path, module):
+        if functions is not None and region.function not in functions:
+            continue
         out += lines[last:region.begin - 1] + stub_text(region)
         last = region.end
     return "\n".join(out + lines[last:]) + "\n"
@@ -120,13 +126,14 @@ def module_name(package_dir, path):
     return ".".join(path.relative_to(package_dir).with_suffix("").parts)
 
 
-def write_student_package(package_dir, dest):
-    """Write the student copy of ``package_dir`` (all regions stubbed) to ``dest``."""
+def write_student_package(package_dir, dest, functions=None):
+    """Write the student copy of ``package_dir`` to ``dest``: every solution region
+    stubbed, or only those of ``functions`` (see :func:`stubbed_source`)."""
     package_dir, dest = Path(package_dir), Path(dest)
     for path in package_files(package_dir):
         target = dest / path.relative_to(package_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(stubbed_source(path, module_name(package_dir, path)))
+        target.write_text(stubbed_source(path, module_name(package_dir, path), functions))
 
 
 def solution_lines(package_dir):

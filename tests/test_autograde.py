@@ -1,0 +1,112 @@
+"""nncourse autograde on real submissions with real kernels: full marks, zero, partial,
+a broken nnlib and a missing notebook in one batch; feedback that hides hidden tests."""
+import csv
+import html
+import shutil
+
+import pytest
+
+from conftest import REPO, run_nncourse
+from nncourse.check import secret_lines
+from nncourse.stubs import write_student_package
+
+CHAPTER = "ch01_perceptron"
+RELEASE = REPO / "exercises" / CHAPTER
+
+
+def release_copy(dest):
+    shutil.copytree(RELEASE, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def make_submissions(root):
+    """Five students, each in nbgrader's submitted layout <id>/<assignment>/."""
+    reference = root / "reference" / CHAPTER
+    shutil.copytree(REPO / "solutions" / CHAPTER, reference)
+    shutil.copytree(REPO / "nnlib", reference / "nnlib", ignore=shutil.ignore_patterns("__pycache__"))
+
+    release_copy(root / "untouched" / CHAPTER)
+
+    half = release_copy(root / "half_done" / CHAPTER)
+    shutil.rmtree(half / "nnlib")
+    write_student_package(REPO / "nnlib", half / "nnlib", {"perceptron.Perceptron.update"})
+
+    broken = release_copy(root / "broken_import" / CHAPTER)
+    module = broken / "nnlib" / "perceptron.py"
+    module.write_text("import numpy as np\n\nSCALE = 1 / 0\n" + module.read_text())
+
+    missing = release_copy(root / "no_notebook" / CHAPTER)
+    (missing / f"{CHAPTER}.ipynb").unlink()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("autograde")
+    make_submissions(root / "submitted")
+    proc = run_nncourse("autograde", CHAPTER, "--submissions", root / "submitted",
+                        "--out", root / "out")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(root / "out" / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = {row["student_id"]: row for row in csv.DictReader(fh)}
+    return root / "out", rows, proc.stdout
+
+
+def test_grades_csv_has_the_contract_columns_and_one_row_per_student(graded):
+    out, rows, _ = graded
+    header = (out / "grades.csv").read_text().splitlines()[0]
+    assert header == "student_id,assignment,score,max_score,status"
+    assert sorted(rows) == ["broken_import", "half_done", "no_notebook", "reference", "untouched"]
+    assert {r["assignment"] for r in rows.values()} == {CHAPTER}
+    assert len({r["max_score"] for r in rows.values()}) == 1
+
+
+def test_reference_gets_full_marks(graded):
+    row = graded[1]["reference"]
+    assert float(row["score"]) == float(row["max_score"]) > 0
+    assert row["status"].startswith("graded; all tests passed")
+
+
+def test_untouched_release_gets_zero(graded):
+    row = graded[1]["untouched"]
+    assert float(row["score"]) == 0 and "failed" in row["status"]
+
+
+def test_half_done_submission_gets_partial_credit(graded):
+    row = graded[1]["half_done"]
+    assert 0 < float(row["score"]) < float(row["max_score"])
+    assert "test_update" in row["status"] and "test_predict_gates" not in row["status"]
+
+
+def test_broken_nnlib_gets_zero_and_the_status_says_why(graded):
+    row = graded[1]["broken_import"]
+    assert float(row["score"]) == 0
+    assert "nnlib does not import: ZeroDivisionError: division by zero " \
+           "(nnlib/perceptron.py, line 3)" in row["status"]
+
+
+def test_missing_notebook_gets_zero_and_says_so(graded):
+    row = graded[1]["no_notebook"]
+    assert float(row["score"]) == 0 and f"no {CHAPTER}/{CHAPTER}.ipynb" in row["status"]
+
+
+def test_every_student_gets_feedback_without_hidden_test_code(graded):
+    out, rows, _ = graded
+    secrets = secret_lines(REPO, hidden_tests_only=True)
+    assert len(secrets) > 10, "few hidden-test lines found: the leak check would be vacuous"
+    for student in rows:
+        page = html.unescape((out / "feedback" / f"{student}.html").read_text(encoding="utf-8"))
+        assert f"feedback for {student}" in page and "test_predict_hidden" in page
+        leaked = [s for s in secrets if s in page]
+        assert not leaked, f"{student}: {leaked[:3]}"
+
+
+def test_feedback_explains_a_visible_failure(graded):
+    page = (graded[0] / "feedback" / "half_done.html").read_text(encoding="utf-8")
+    assert "NotImplementedError: Perceptron.update is yours to write" in html.unescape(page)
+
+
+def test_autograde_rejects_an_unknown_assignment_and_an_empty_folder(tmp_path):
+    proc = run_nncourse("autograde", "ch99_magic", "--submissions", tmp_path, "--out", tmp_path / "o")
+    assert proc.returncode == 2 and "unknown assignment 'ch99_magic'" in proc.stderr
+    proc = run_nncourse("autograde", CHAPTER, "--submissions", tmp_path, "--out", tmp_path / "o")
+    assert proc.returncode == 2 and "no student folders" in proc.stderr

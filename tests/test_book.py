@@ -1,0 +1,150 @@
+"""The book: a strict build (zero warnings), nothing loaded from a remote host, and the
+chapter page rendered by a real browser with the network cut off."""
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+CHROMIUM = shutil.which("chromium")
+CHAPTER_PAGE = "book/ch01_perceptron.html"
+REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
+CSS_REMOTE = re.compile(r"(@import\s+|url\()\s*['\"]?(https?:)?//", re.IGNORECASE)
+# Attributes that make a browser fetch something when the page loads.
+LOADING = {"script": ("src",), "img": ("src", "srcset"), "iframe": ("src",),
+           "source": ("src", "srcset"), "audio": ("src",), "video": ("src", "poster"),
+           "embed": ("src",), "object": ("data",)}
+LOADING_LINK_RELS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut", "prefetch",
+                     "manifest", "apple-touch-icon"}
+
+
+@pytest.fixture(scope="module")
+def site():
+    """Build the book once, with -W -n --keep-going, into a temporary folder."""
+    out = Path(tempfile.mkdtemp(prefix="nn-book-"))
+    proc = subprocess.run([Path(sys.executable).parent / "jupyter-book", "build", str(REPO),
+                           "--path-output", str(out), "-W", "-n", "--keep-going"],
+                          capture_output=True, text=True, cwd=REPO)
+    log = proc.stdout + proc.stderr
+    yield out / "_build" / "html", proc.returncode, log
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def test_book_builds_with_zero_warnings(site):
+    html, returncode, log = site
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert returncode == 0 and not warnings, "\n".join(warnings or log.splitlines()[-30:])
+    assert (html / CHAPTER_PAGE).is_file()
+
+
+class RemoteLoads(HTMLParser):
+    """Collects every URL a page would fetch from another host."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self._in_script = [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        names = LOADING.get(tag, ())
+        if tag == "link" and LOADING_LINK_RELS & set((attrs.get("rel") or "").lower().split()):
+            names = ("href",)
+        for name in names:
+            for url in (attrs.get(name) or "").split(","):
+                if REMOTE.match(url.strip()):
+                    self.found.append(f"<{tag} {name}={url.strip()}>")
+        if tag == "style" or (tag == "script" and "src" not in attrs):
+            self._in_script = True
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and (CSS_REMOTE.search(data) or re.search(
+                r"""(src|href)\s*[=:]\s*['"](https?:)?//""", data)):
+            self.found.append(f"inline code loading {data.strip()[:80]!r}")
+
+
+def remote_loads(html_text):
+    parser = RemoteLoads()
+    parser.feed(html_text)
+    return parser.found
+
+
+def test_remote_load_detector_catches_cdn_assets():
+    page = """<html><head><script src="https://cdn.example.org/require.min.js"></script>
+    <link rel="stylesheet" href="//fonts.example.com/x.css"><link rel="next" href="https://a.b/">
+    <style>@import url("https://fonts.example.com/font.css");</style></head>
+    <body><a href="https://example.org">a link is fine</a><img src="../_images/a.png"></body></html>"""
+    found = remote_loads(page)
+    assert len(found) == 3, found
+    assert remote_loads('<script src="../_static/mathjax/tex-chtml.js"></script>') == []
+
+
+def test_no_page_loads_anything_from_a_remote_host(site):
+    html, returncode, _ = site
+    assert returncode == 0
+    problems = [f"{page.relative_to(html)}: {item}" for page in sorted(html.rglob("*.html"))
+                for item in remote_loads(page.read_text(encoding="utf-8"))]
+    problems += [f"{css.relative_to(html)}: remote @import/url()" for css in html.rglob("*.css")
+                 if CSS_REMOTE.search(css.read_text(encoding="utf-8", errors="ignore"))]
+    assert not problems, "\n".join(problems)
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax is not served locally"
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The built site on a localhost port."""
+    html = site[0]
+    handler = functools.partial(QuietHandler, directory=str(html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def chromium(*args, timeout=120):
+    """Headless chromium with every non-loopback request sent to a dead proxy."""
+    profile = tempfile.mkdtemp(prefix="nn-chromium-")
+    try:
+        return subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--disable-quic", f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9",
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+             "--virtual-time-budget=20000", *args],
+            capture_output=True, text=True, timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
+                    "(make test installs it when run as root with apt-get)")
+def test_chapter_renders_math_and_figures_offline(site, served):
+    dom = chromium("--dump-dom", f"{served}/{CHAPTER_PAGE}").stdout
+    typeset = dom.count("<mjx-container")
+    assert typeset >= 20, f"only {typeset} formulas typeset by MathJax"
+    assert "<mjx-merror" not in dom, "MathJax reported a TeX error"
+    images = re.findall(r'<img[^>]+src="([^"]+\.png)"', dom)
+    assert len(images) >= 5, f"expected the chapter's figures, found {images}"
+    for src in images:
+        path = (site[0] / "book" / src).resolve()
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", src
+    shot = REPO / "_build" / "screenshots"
+    shot.mkdir(parents=True, exist_ok=True)
+    chromium("--window-size=1280,4000", f"--screenshot={shot / 'ch01_perceptron.png'}",
+             f"{served}/{CHAPTER_PAGE}")
