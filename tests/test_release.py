@@ -1,0 +1,81 @@
+"""nncourse release/check: the committed release is fresh and leak-free, the reference
+earns everything and the stubs nothing; and each of those checks fails when it should."""
+import json
+import shutil
+
+import pytest
+
+from conftest import REPO, run_nncourse
+from nncourse.chapters import get_chapter
+from nncourse.check import check_chapter, compare_release, find_leaks
+from nncourse.release import release
+
+CHAPTER = get_chapter("ch01_perceptron")
+
+
+def test_nncourse_check_passes_on_the_repository():
+    proc = run_nncourse("check", CHAPTER.id)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("PASS") == 4 and "FAIL" not in proc.stdout
+
+
+@pytest.fixture
+def repo_copy(tmp_path):
+    """The parts of the repository that release/check read, in a scratch folder."""
+    for part in ("nnlib", "solutions", "exercises"):
+        shutil.copytree(REPO / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def test_a_stale_release_is_caught(repo_copy, tmp_path_factory):
+    fresh = release(CHAPTER, repo_copy, tmp_path_factory.mktemp("fresh"))
+    assert compare_release(repo_copy / "exercises" / CHAPTER.id, fresh).ok
+    with open(repo_copy / "nnlib" / "data.py", "a") as fh:
+        fh.write("\nNEW_CONSTANT = 1\n")
+    fresh = release(CHAPTER, repo_copy, tmp_path_factory.mktemp("fresh2"))
+    finding = compare_release(repo_copy / "exercises" / CHAPTER.id, fresh)
+    assert not finding.ok and "differ: nnlib/data.py" in finding.detail
+    assert f"nncourse release {CHAPTER.id}" in finding.detail
+
+
+def test_release_is_byte_for_byte_reproducible(tmp_path):
+    first, second = release(CHAPTER, REPO, tmp_path / "a"), release(CHAPTER, REPO, tmp_path / "b")
+    assert compare_release(first, second).ok
+
+
+def test_leaked_solution_or_hidden_test_is_caught(repo_copy):
+    assert find_leaks(repo_copy).ok
+    student = repo_copy / "exercises" / CHAPTER.id / "nnlib" / "perceptron.py"
+    student.write_text(student.read_text() + "\n        return (z >= 0).astype(np.int64)\n")
+    finding = find_leaks(repo_copy)
+    assert not finding.ok and "nnlib/perceptron.py" in finding.detail
+
+    student.write_text(student.read_text().rsplit("\n        return (z", 1)[0])
+    assert find_leaks(repo_copy).ok
+    path = repo_copy / "exercises" / CHAPTER.id / CHAPTER.notebook
+    notebook = json.loads(path.read_text())
+    source = json.loads((repo_copy / "solutions" / CHAPTER.id / CHAPTER.notebook).read_text())
+    hidden = next(c for c in source["cells"] if "### BEGIN HIDDEN TESTS" in "".join(c["source"]))
+    notebook["cells"].append(dict(hidden, id="leaked-hidden-cell"))
+    path.write_text(json.dumps(notebook))
+    finding = find_leaks(repo_copy)
+    assert not finding.ok and CHAPTER.notebook in finding.detail
+
+
+def test_check_fails_on_a_wrong_reference_and_a_test_that_cannot_fail(repo_copy):
+    module = repo_copy / "nnlib" / "perceptron.py"
+    module.write_text(module.read_text().replace("return (z >= 0)", "return (z > 0)"))
+    path = repo_copy / "solutions" / CHAPTER.id / CHAPTER.notebook
+    notebook = json.loads(path.read_text())
+    notebook["cells"].append({"cell_type": "code", "id": "vacuous", "execution_count": None, "outputs": [],
+                              "source": "assert True", "metadata": {"nbgrader": {
+                                  "grade": True, "solution": False, "locked": True, "points": 1,
+                                  "grade_id": "test_vacuous", "schema_version": 3, "task": False}}})
+    path.write_text(json.dumps(notebook))
+    shutil.rmtree(repo_copy / "exercises" / CHAPTER.id)
+    release(CHAPTER, repo_copy)
+    findings = {f.what.split(":")[-1].split("(")[0].strip(): f for f in check_chapter(CHAPTER, repo_copy)}
+    reference = findings["the reference earns full marks"]
+    assert not reference.ok and "test_predict_gates" in reference.detail
+    untouched = findings["the untouched release scores 0 on every autograded cell"]
+    assert not untouched.ok and "test_vacuous (1 points)" in untouched.detail
