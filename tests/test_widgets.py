@@ -1,0 +1,50 @@
+"""nnlib.widgets: the explorer reacts to its sliders and carries a static snapshot."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from nnlib.data import logic_gate  # noqa: E402
+from nnlib.widgets import boundary_explorer  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def sliders(box):
+    return {s.description: s for s in box.children[0].children}
+
+
+def title_after(box):
+    fig = plt.figure()
+    box._draw(fig)
+    title = fig.axes[0].get_title()
+    plt.close(fig)
+    return title
+
+
+def test_bundle_offers_live_widget_and_png_snapshot():
+    import base64
+
+    box = boundary_explorer(*logic_gate("and"))
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"])[:8] == PNG
+
+
+def test_sliders_move_the_boundary_and_the_error_count():
+    box = boundary_explorer(*logic_gate("and"), w=(1, 1), b=-1.5)
+    assert title_after(box).endswith("0 of 4 wrong")
+    before = box.snapshot_png()
+    sliders(box)["b"].value = 0.5  # every input now lands on the "1" side
+    assert title_after(box).endswith("3 of 4 wrong")
+    assert box.snapshot_png() != before
+
+
+def test_moving_a_slider_redraws_the_live_picture():
+    box = boundary_explorer(*logic_gate("or"))
+    picture = box.children[1]
+    before = picture.value
+    assert before[:8] == PNG
+    sliders(box)["w1"].value = -2.0
+    assert picture.value[:8] == PNG and picture.value != before
