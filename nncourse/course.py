@@ -22,6 +22,7 @@ c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.db_url = {db_url!r}
 c.Autograde.exclude_overwriting = {exclude!r}
 c.Execute.timeout = {timeout}
+c.Execute.iopub_timeout = 30  # nbgrader raises after nbclient's 4 s default on a busy machine
 c.Execute.kernel_name = "python3"
 """
 

@@ -48,3 +48,15 @@ def test_moving_a_slider_redraws_the_live_picture():
     assert before[:8] == PNG
     sliders(box)["w1"].value = -2.0
     assert picture.value[:8] == PNG and picture.value != before
+
+
+def test_boundary_plot_handles_lines_outside_the_axes_without_warnings(recwarn):
+    from nnlib.plotting import plot_linear_boundary
+
+    fig, ax = plt.subplots()
+    plot_linear_boundary(ax, [1.0, 0.0], 10.0)  # boundary x1 = -10, far off the axes
+    plot_linear_boundary(ax, [0.0, 0.0], 1.0)   # no boundary at all
+    plot_linear_boundary(ax, [1.0, 1.0], -0.5)
+    plt.close(fig)
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
+    assert len(ax.patches) + len(ax.texts) == 1  # one normal arrow, for the visible line

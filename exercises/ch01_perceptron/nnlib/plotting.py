@@ -17,17 +17,19 @@ def plot_points(ax, X, y, size=40):
 
 def plot_linear_boundary(ax, w, b, xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), arrow=True):
     r"""Shade the half-plane where :math:`\mathbf{w}^\top\mathbf{x} + b \ge 0` (predicted 1),
-    draw the boundary line and, optionally, the normal vector ``w``.
+    draw the boundary line and, optionally, the normal vector ``w`` (from the boundary
+    point closest to the origin, when that point is inside the axes).
     """
     w = np.asarray(w, dtype=np.float64)
     xs, ys = np.meshgrid(np.linspace(*xlim, 300), np.linspace(*ylim, 300))
     z = w[0] * xs + w[1] * ys + b
     ax.contourf(xs, ys, (z >= 0).astype(float), levels=[-0.5, 0.5, 1.5],
                 colors=[CLASS_COLOURS[0], CLASS_COLOURS[1]], alpha=0.12)
-    if np.any(w != 0):
+    if z.min() < 0 < z.max():  # the boundary crosses the axes
         ax.contour(xs, ys, z, levels=[0], colors="k", linewidths=1.5)
-        if arrow:
-            foot = -b * w / np.dot(w, w)
+        foot = -b * w / np.dot(w, w)  # the boundary point closest to the origin
+        inside = xlim[0] <= foot[0] <= xlim[1] and ylim[0] <= foot[1] <= ylim[1]
+        if arrow and inside:
             step = 0.4 * w / np.linalg.norm(w)
             ax.annotate("", xy=foot + step, xytext=foot,
                         arrowprops=dict(arrowstyle="->", lw=1.5, color="k"))

@@ -74,18 +74,13 @@ def boundary_explorer(X, y, w=(1.0, 1.0), b=-1.5, limit=3.0):
                         title=f"w = ({w_now[0]:.1f}, {w_now[1]:.1f}), b = {unit.b:.1f}: "
                               f"{wrong} of {len(y)} wrong")
 
-    plot_area = widgets.Output()
+    picture = widgets.Image(format="png")
+    box = SnapshotBox([widgets.HBox(sliders), picture], draw)
 
     def redraw(_change=None):
-        import matplotlib.pyplot as plt
-
-        with plot_area:
-            plot_area.clear_output(wait=True)
-            fig = plt.figure(figsize=(4.5, 4.5))
-            draw(fig)
-            plt.show()
+        picture.value = box.snapshot_png()
 
     for slider in sliders:
         slider.observe(redraw, names="value")
     redraw()
-    return SnapshotBox([widgets.HBox(sliders), plot_area], draw)
+    return box
