@@ -1,5 +1,6 @@
 """The course's chapters: assignment ids and the nnlib functions each one asks for."""
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,26 @@ class Chapter:
         """File name of the exercise notebook."""
         return f"{self.id}.ipynb"
 
+    def source_notebook(self, repo_root):
+        """Path of the nbgrader source notebook, ``solutions/<id>/<id>.ipynb``."""
+        return Path(repo_root) / "solutions" / self.id / self.notebook
+
+    def has_exercise(self, repo_root):
+        """Whether the chapter's source notebook exists yet."""
+        return self.source_notebook(repo_root).is_file()
+
 
 CHAPTERS = {chapter.id: chapter for chapter in (
     Chapter("ch01_perceptron", 1, "The perceptron",
             ("perceptron.Perceptron.predict", "perceptron.Perceptron.update")),
+    Chapter("ch02_sigmoid", 2, "Sigmoid neurons and cost functions",
+            ("activations.sigmoid", "activations.sigmoid_prime", "losses.mse",
+             "losses.binary_cross_entropy", "neuron.neuron_step")),
+    Chapter("ch03_softmax", 3, "Softmax classification",
+            ("activations.softmax", "losses.softmax_cross_entropy")),
+    Chapter("ch04_backprop", 4, "Feedforward networks and backpropagation",
+            ("layers.Linear.forward", "layers.Linear.backward", "network.Sequential.backward",
+             "optim.SGD.step", "gradcheck.numerical_gradient")),
 )}
 
 

@@ -86,8 +86,8 @@ def secret_lines(repo_root, hidden_tests_only=False):
     public = {line.strip() for path in package_files(repo_root / "nnlib")
               for line in path.read_text().splitlines()} - solutions
     secret = set() if hidden_tests_only else set(solutions)
-    for chapter in CHAPTERS.values():
-        notebook = nbformat.read(repo_root / "solutions" / chapter.id / chapter.notebook, 4)
+    for chapter in (c for c in CHAPTERS.values() if c.has_exercise(repo_root)):
+        notebook = nbformat.read(chapter.source_notebook(repo_root), 4)
         for cell in notebook.cells:
             regions = _split_cell(cell)
             secret |= set(regions["hidden"]) | (set() if hidden_tests_only else set(regions["solution"]))

@@ -44,14 +44,25 @@ def _parser():
     return parser
 
 
-def _chapters(ids):
-    return [get_chapter(i) for i in ids] if ids else list(CHAPTERS.values())
+def _chapters(ids, repo_root):
+    """The chapters named (each must have an exercise), or every chapter that has one."""
+    if ids:
+        chosen = [get_chapter(i) for i in ids]
+        missing = [c for c in chosen if not c.has_exercise(repo_root)]
+        if missing:
+            raise FileNotFoundError(f"no source notebook {missing[0].source_notebook(repo_root)}")
+        return chosen
+    for chapter in CHAPTERS.values():
+        if not chapter.has_exercise(repo_root):
+            print(f"SKIP {chapter.id}: no exercise yet ({chapter.source_notebook(repo_root)} "
+                  f"does not exist)")
+    return [c for c in CHAPTERS.values() if c.has_exercise(repo_root)]
 
 
 def _release(args):
     from .release import release
 
-    for chapter in _chapters(args.assignments):
+    for chapter in _chapters(args.assignments, args.repo):
         dest = release(chapter, args.repo)
         print(f"released {chapter.id} -> {dest}")
     return 0
@@ -61,7 +72,7 @@ def _check(args):
     from .check import check_chapter
 
     findings = []
-    for chapter in _chapters(args.assignments):
+    for chapter in _chapters(args.assignments, args.repo):
         for finding in check_chapter(chapter, args.repo, args.timeout):
             print(finding, flush=True)
             findings.append(finding)

@@ -5,6 +5,7 @@ inside a function body. In the student copy the region becomes a ``raise
 NotImplementedError`` that names the function and the chapter that asks for it.
 """
 import ast
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,12 +129,16 @@ def module_name(package_dir, path):
 
 def write_student_package(package_dir, dest, functions=None):
     """Write the student copy of ``package_dir`` to ``dest``: every solution region
-    stubbed, or only those of ``functions`` (see :func:`stubbed_source`)."""
+    stubbed, or only those of ``functions`` (see :func:`stubbed_source`); data files
+    (anything but ``.py``) are copied unchanged."""
     package_dir, dest = Path(package_dir), Path(dest)
-    for path in package_files(package_dir):
+    for path in sorted(p for p in package_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         target = dest / path.relative_to(package_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(stubbed_source(path, module_name(package_dir, path), functions))
+        if path.suffix == ".py":
+            target.write_text(stubbed_source(path, module_name(package_dir, path), functions))
+        else:
+            shutil.copyfile(path, target)
 
 
 def solution_lines(package_dir):

@@ -4,9 +4,13 @@ Every generator takes ``rng`` (a ``numpy.random.Generator``, an int seed, or ``N
 for fresh entropy) and returns ``X`` as float64 ``(N, D)`` and ``y`` as int64 ``(N,)``
 with labels in {0, 1}.
 """
+from pathlib import Path
+
 import numpy as np
 
 from ._checks import as_matrix
+
+DATASETS = Path(__file__).resolve().parent / "datasets"
 
 _GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 _GATE_OUTPUTS = {
@@ -136,6 +140,38 @@ def train_test_split(X, y, test_fraction=0.25, rng=0):
     order = np.random.default_rng(rng).permutation(len(X))
     test, train = order[:n_test], order[n_test:]
     return X[train], X[test], y[train], y[test]
+
+
+def load_digits():
+    """The UCI optical digits: 1797 images of 8x8 pixels, labels 0..9 (bundled file).
+
+    Returns
+    -------
+    X : ndarray, shape (1797, 64)
+        Pixel values scaled from 0..16 to [0, 1], one flattened image per row.
+    y : ndarray of int64, shape (1797,)
+
+    Notes
+    -----
+    Source and licence (CC BY 4.0): ``nnlib/datasets/README.md``.
+    """
+    with np.load(DATASETS / "digits.npz") as f:
+        images, labels = f["images"], f["labels"]
+    return images.reshape(len(images), -1).astype(np.float64) / 16.0, labels.astype(np.int64)
+
+
+def digits_split(rng=0):
+    """The digits split 60/20/20 into train, validation and test with a seeded shuffle.
+
+    Returns
+    -------
+    dict
+        ``{"train": (X, y), "val": (X, y), "test": (X, y)}`` with 1078, 360 and 359 rows.
+    """
+    X, y = load_digits()
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_fraction=0.2, rng=rng)
+    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_fraction=0.25, rng=rng)
+    return {"train": (X_train, y_train), "val": (X_val, y_val), "test": (X_test, y_test)}
 
 
 def add_bias_column(X):

@@ -60,3 +60,27 @@ def test_boundary_plot_handles_lines_outside_the_axes_without_warnings(recwarn):
     plt.close(fig)
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
     assert len(ax.patches) + len(ax.texts) == 1  # one normal arrow, for the visible line
+
+
+def test_confusion_matrix_counts_by_hand():
+    from nnlib.plotting import confusion_matrix, plot_confusion_matrix
+
+    counts = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], 3)
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    fig, ax = plt.subplots()
+    assert plot_confusion_matrix(ax, [0, 1], [1, 1], 2).tolist() == [[0, 1], [0, 1]]
+    plt.close(fig)
+
+
+def test_history_and_region_plots_draw_without_warnings(recwarn):
+    from nnlib.plotting import plot_decision_regions, plot_history
+
+    fig, axes = plt.subplots(1, 3)
+    plot_history(axes[:2], {"loss": [1.0, 0.5], "accuracy": [0.5, 0.9],
+                            "val_loss": [1.1, 0.6], "val_accuracy": [0.4, 0.8]})
+    X, y = logic_gate("xor")
+    plot_decision_regions(axes[2], lambda P: (P[:, 0] > 0.5).astype(int), X, y)
+    assert len(axes[0].lines) == 2 and len(axes[1].lines) == 2
+    assert len(axes[2].collections) >= 3  # filled regions and one scatter per class
+    plt.close(fig)
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]

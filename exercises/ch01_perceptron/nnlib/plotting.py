@@ -57,3 +57,52 @@ def plot_mistakes(ax, mistakes, title="Mistakes per epoch"):
     ax.set_xlabel("epoch")
     ax.set_ylabel("mistakes")
     ax.set_title(title)
+
+
+def plot_history(axes, history):
+    """Training curves: loss on ``axes[0]``, accuracy on ``axes[1]`` (training and, when
+    present, validation), one point per epoch."""
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, key in zip(axes, ("loss", "accuracy")):
+        ax.plot(epochs, history[key], label="training")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.legend()
+
+
+def confusion_matrix(y_true, y_pred, n_classes):
+    """Counts ``C[i, j]`` of examples of class ``i`` predicted as ``j``."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return counts
+
+
+def plot_confusion_matrix(ax, y_true, y_pred, n_classes):
+    """Confusion matrix as an annotated heat map (rows: true class, columns: predicted)."""
+    counts = confusion_matrix(y_true, y_pred, n_classes)
+    ax.imshow(counts, cmap="Blues")
+    for (i, j), c in np.ndenumerate(counts):
+        if c:
+            ax.text(j, i, str(c), ha="center", va="center", fontsize=8,
+                    color="white" if c > counts.max() / 2 else "black")
+    ax.set_xticks(range(n_classes))
+    ax.set_yticks(range(n_classes))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    return counts
+
+
+def plot_decision_regions(ax, predict, X, y, pad=0.5, resolution=300):
+    """Shade the class that ``predict`` (rows ``(M, 2)`` -> labels ``(M,)``) assigns to each
+    point of the plane, and scatter the labelled points on top."""
+    X = np.asarray(X)
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    xs, ys = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    labels = np.asarray(predict(np.column_stack([xs.ravel(), ys.ravel()]))).reshape(xs.shape)
+    ax.contourf(xs, ys, labels, levels=np.arange(labels.max() + 2) - 0.5, alpha=0.15,
+                colors=CLASS_COLOURS if labels.max() <= 1 else None)
+    plot_points(ax, X, y)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
