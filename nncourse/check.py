@@ -2,10 +2,11 @@
 
 For each chapter: ``exercises/<id>/`` is byte-identical to a fresh regeneration; the
 reference (solution notebook + reference nnlib) earns every autograded point; the
-untouched release earns none; and no solution or hidden-test text appears anywhere
-under ``exercises/``.
+untouched release earns none; every catalogued mistake (``nncourse/mutants/``) loses
+points; and no solution or hidden-test text appears anywhere under ``exercises/``.
 """
 import filecmp
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ import nbformat
 
 from .chapters import CHAPTERS
 from .grading import autograde
+from .mutants import catalogue as mutant_catalogue
+from .mutants import write_mutated_package
 from .release import release
 from .stubs import BEGIN, END, package_files, solution_lines
 
@@ -35,14 +38,14 @@ class Finding:
         return f"{'PASS' if self.ok else 'FAIL'} {self.what}" + (f"\n     {self.detail}" if self.detail else "")
 
 
-def check_chapter(chapter, repo_root, timeout=60):
+def check_chapter(chapter, repo_root, timeout=60, mutants=True):
     """All findings for one chapter (the leak scan covers the whole of ``exercises/``)."""
     repo_root = Path(repo_root)
     with tempfile.TemporaryDirectory(prefix="nncourse-check-") as tmp:
         fresh = release(chapter, repo_root, Path(tmp) / "fresh")
         findings = [compare_release(repo_root / "exercises" / chapter.id, fresh),
                     find_leaks(repo_root)]
-        findings += grade_extremes(chapter, repo_root, fresh, Path(tmp), timeout)
+        findings += grade_extremes(chapter, repo_root, fresh, Path(tmp), timeout, mutants)
     return findings
 
 
@@ -124,24 +127,48 @@ def _text_lines(path):
         return []
 
 
-def grade_extremes(chapter, repo_root, fresh_release, tmp, timeout=60):
-    """Autograde the reference (must earn everything) and the untouched release (nothing)."""
+def grade_extremes(chapter, repo_root, fresh_release, tmp, timeout=60, mutants=True):
+    """Autograde, in one batch: the reference (must earn everything), the untouched
+    release (nothing) and, with ``mutants``, every catalogued mutant (less than everything)."""
     submissions = tmp / "submissions"
     reference = submissions / "reference" / chapter.id
     shutil.copytree(repo_root / "solutions" / chapter.id, reference)
     shutil.copytree(repo_root / "nnlib", reference / "nnlib",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(fresh_release, submissions / "untouched" / chapter.id)
-    results = {r.student_id: r for r in autograde(chapter, submissions, tmp / "graded",
-                                                   repo_root, timeout, progress=False)}
+    catalogue = mutant_catalogue(chapter) if mutants else []
+    for number, mutant in enumerate(catalogue):
+        folder = submissions / f"mutant-{number:02d}" / chapter.id
+        shutil.copytree(repo_root / "solutions" / chapter.id, folder)
+        write_mutated_package(repo_root / "nnlib", mutant, folder / "nnlib")
+    results = {r.student_id: r for r in autograde(chapter, submissions, tmp / "graded", repo_root,
+                                                   timeout, progress=False, jobs=os.cpu_count() or 1)}
+    findings = [_reference_finding(chapter, results["reference"]),
+                _untouched_finding(chapter, results["untouched"])]
+    if mutants:
+        findings.append(_mutant_finding(chapter, catalogue, results))
+    return findings
+
+
+def _reference_finding(chapter, result):
     lost = [f"{t.cell.name} ({t.score:g}/{t.cell.points:g}: {t.message})"
-            for t in results["reference"].tests if not t.passed]
-    earned = [f"{t.cell.name} ({t.score:g} points)" for t in results["untouched"].tests if t.score]
-    return [
-        Finding(not lost and bool(results["reference"].tests),
-                f"{chapter.id}: the reference earns full marks "
-                f"({results['reference'].score:g}/{results['reference'].max_score:g})",
-                "; ".join(lost) or ("no autograded tests found" if not results["reference"].tests else "")),
-        Finding(not earned, f"{chapter.id}: the untouched release scores 0 on every autograded "
-                            f"cell ({len(results['untouched'].tests)} cells)", "; ".join(earned)),
-    ]
+            for t in result.tests if not t.passed]
+    return Finding(not lost and bool(result.tests),
+                   f"{chapter.id}: the reference earns full marks ({result.score:g}/{result.max_score:g})",
+                   "; ".join(lost) or ("no autograded tests found" if not result.tests else ""))
+
+
+def _untouched_finding(chapter, result):
+    earned = [f"{t.cell.name} ({t.score:g} points)" for t in result.tests if t.score]
+    return Finding(not earned, f"{chapter.id}: the untouched release scores 0 on every "
+                               f"autograded cell ({len(result.tests)} cells)", "; ".join(earned))
+
+
+def _mutant_finding(chapter, catalogue, results):
+    survivors = [f"{m.function} / {m.name}" for number, m in enumerate(catalogue)
+                 if results[f"mutant-{number:02d}"].score >= results[f"mutant-{number:02d}"].max_score]
+    detail = ("survived (earned full marks): " + "; ".join(survivors)) if survivors else \
+        ("" if catalogue else f"no catalogue: add nncourse/mutants/{chapter.id}.py")
+    return Finding(bool(catalogue) and not survivors,
+                   f"{chapter.id}: every one of the {len(catalogue)} catalogued mistakes loses points",
+                   detail)

@@ -44,14 +44,29 @@ def make_course(course, chapter, repo_root, timeout=60):
         shutil.rmtree(course)
     shutil.copytree(Path(repo_root) / "solutions" / chapter.id, source,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    nnlib_dir = Path(repo_root) / "nnlib"
-    write_student_package(nnlib_dir, source / "nnlib")
-    student_files = [str(Path("nnlib") / p.relative_to(nnlib_dir)) for p in package_files(nnlib_dir)]
+    write_student_package(Path(repo_root) / "nnlib", source / "nnlib")
+    write_config(course, chapter, timeout)
+    run_nbgrader(course, "generate_assignment", chapter.id, "--force")
+    return course
+
+
+def clone_course(course, dest, chapter, timeout=60):
+    """A copy of a prepared course (gradebook included) at ``dest``, configured for there."""
+    dest = Path(dest).resolve()
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(course, dest, ignore=shutil.ignore_patterns("submitted", "autograded"))
+    write_config(dest, chapter, timeout)
+    return dest
+
+
+def write_config(course, chapter, timeout):
+    """Write ``course/nbgrader_config.py`` for the course folder ``course``."""
+    source_nnlib = course / "source" / chapter.id / "nnlib"
+    student_files = [str(Path("nnlib") / p.relative_to(source_nnlib)) for p in package_files(source_nnlib)]
     (course / "nbgrader_config.py").write_text(CONFIG.format(
         root=str(course), course_id=COURSE_ID, db_url=f"sqlite:///{course / 'gradebook.db'}",
         exclude={chapter.id: student_files}, timeout=int(timeout)))
-    run_nbgrader(course, "generate_assignment", chapter.id, "--force")
-    return course
 
 
 def run_nbgrader(course, *args, repo_root=None, timeout=None):

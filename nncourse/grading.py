@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from tqdm.auto import tqdm
 
-from .course import NbgraderError, make_course, run_nbgrader
+from .course import NbgraderError, clone_course, make_course, run_nbgrader
 
 GRADES_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
 HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
@@ -89,11 +90,13 @@ def written_cells(notebook):
             if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")]
 
 
-def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress=True):
+def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress=True, jobs=1):
     """Grade every ``submissions_dir/<student_id>/<assignment>/``; return the results.
 
     Writes ``out_dir/grades.csv`` and ``out_dir/feedback/<student_id>.html``; nbgrader's
-    course folder (gradebook, autograded notebooks) stays in ``out_dir/nbgrader``.
+    course folder (gradebook, autograded notebooks) stays in ``out_dir/nbgrader``. With
+    ``jobs`` > 1, submissions are graded concurrently, each worker in its own copy of the
+    course folder (``out_dir/nbgrader-worker<k>``, with its own SQLite gradebook).
     """
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
     students = sorted(d.name for d in submissions_dir.iterdir() if d.is_dir()) \
@@ -104,10 +107,24 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
     out_dir.mkdir(parents=True, exist_ok=True)
     course = make_course(out_dir / "nbgrader", chapter, repo_root, timeout)
     source = nbformat.read(course / "source" / chapter.id / chapter.notebook, as_version=4)
-    grader = _SubmissionGrader(course, chapter, repo_root, test_cells(source), written_cells(source))
-    results = [grader.grade(sid, submissions_dir / sid / chapter.id)
-               for sid in tqdm(students, desc=f"autograde {chapter.id}", unit="submission",
-                               disable=not progress)]
+    courses = [course] + [clone_course(course, out_dir / f"nbgrader-worker{k}", chapter, timeout)
+                          for k in range(1, min(jobs, len(students)))]
+    graders = [_SubmissionGrader(c, chapter, repo_root, test_cells(source), written_cells(source))
+               for c in courses]
+    bar = tqdm(total=len(students), desc=f"autograde {chapter.id}", unit="submission",
+               disable=not progress)
+
+    def work(k):
+        done = []
+        for sid in students[k::len(graders)]:
+            done.append(graders[k].grade(sid, submissions_dir / sid / chapter.id))
+            bar.update()
+        return done
+
+    with ThreadPoolExecutor(max_workers=len(graders)) as pool:
+        results = sorted((r for part in pool.map(work, range(len(graders))) for r in part),
+                         key=lambda r: r.student_id)
+    bar.close()
     write_grades(out_dir / "grades.csv", results)
     for result in results:
         write_feedback(out_dir / "feedback" / f"{result.student_id}.html", result)
