@@ -40,6 +40,8 @@ def _parser():
     p.add_argument("--out", type=Path, required=True, metavar="OUT",
                    help="writes OUT/grades.csv and OUT/feedback/<student_id>.html")
     p.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="grade N submissions at a time, each worker in its own course copy (default 1)")
     p.set_defaults(run=_autograde)
     return parser
 
@@ -86,7 +88,8 @@ def _autograde(args):
 
     chapter = get_chapter(args.assignment)
     start = time.perf_counter()
-    results = autograde(chapter, args.submissions, args.out, args.repo, args.timeout)
+    results = autograde(chapter, args.submissions, args.out, args.repo, args.timeout,
+                        jobs=max(1, args.jobs))
     seconds = time.perf_counter() - start
     for r in results:
         print(f"{r.student_id}: {r.score:g}/{r.max_score:g}  {r.status}")

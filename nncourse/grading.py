@@ -111,24 +111,27 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
                           for k in range(1, min(jobs, len(students)))]
     graders = [_SubmissionGrader(c, chapter, repo_root, test_cells(source), written_cells(source))
                for c in courses]
-    bar = tqdm(total=len(students), desc=f"autograde {chapter.id}", unit="submission",
-               disable=not progress)
-
-    def work(k):
-        done = []
-        for sid in students[k::len(graders)]:
-            done.append(graders[k].grade(sid, submissions_dir / sid / chapter.id))
-            bar.update()
-        return done
-
-    with ThreadPoolExecutor(max_workers=len(graders)) as pool:
-        results = sorted((r for part in pool.map(work, range(len(graders))) for r in part),
-                         key=lambda r: r.student_id)
-    bar.close()
+    with tqdm(total=len(students), desc=f"autograde {chapter.id}", unit="submission",
+              disable=not progress) as bar:
+        results = _grade_all(graders, students, submissions_dir, bar)
     write_grades(out_dir / "grades.csv", results)
     for result in results:
         write_feedback(out_dir / "feedback" / f"{result.student_id}.html", result)
     return results
+
+
+def _grade_all(graders, students, submissions_dir, bar):
+    """Grade ``students`` round-robin over the graders, one thread each; sorted results."""
+    def work(k):
+        done = []
+        for sid in students[k::len(graders)]:
+            done.append(graders[k].grade(sid, submissions_dir / sid / graders[k].chapter.id))
+            bar.update()
+        return done
+
+    with ThreadPoolExecutor(max_workers=len(graders)) as pool:
+        parts = list(pool.map(work, range(len(graders))))
+    return sorted((r for part in parts for r in part), key=lambda r: r.student_id)
 
 
 class _SubmissionGrader:
@@ -150,14 +153,16 @@ class _SubmissionGrader:
         except (NbgraderError, subprocess.TimeoutExpired) as err:
             return self._zero(student_id, "autograde failed: " + str(err).splitlines()[-1])
         graded = self.course / "autograded" / student_id / self.chapter.id
-        tests = self._read_tests(student_id, nbformat.read(graded / self.chapter.notebook, 4))
+        notebook = nbformat.read(graded / self.chapter.notebook, as_version=4)
+        tests = self._read_tests(student_id, notebook)
         status = import_problem(graded) or _summary(tests)
         if self.written:
             status += f"; {len(self.written)} written answer(s) to grade by hand"
-        return Result(student_id, self.chapter.id, tests, status, self._answers(graded))
+        return Result(student_id, self.chapter.id, tests, status, self._answers(notebook))
 
     def _zero(self, student_id, status):
-        return Result(student_id, self.chapter.id, [TestResult(t, 0.0) for t in self.tests], status)
+        tests = [TestResult(t, 0.0, f"not run: {status}") for t in self.tests]
+        return Result(student_id, self.chapter.id, tests, status)
 
     def _read_tests(self, student_id, graded_nb):
         with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gb:
@@ -170,9 +175,8 @@ class _SubmissionGrader:
                                                                 scores.get(t.name, 0.0)))
                 for t in self.tests]
 
-    def _answers(self, graded):
-        nb = nbformat.read(graded / self.chapter.notebook, as_version=4)
-        text = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
+    def _answers(self, notebook):
+        text = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in notebook.cells}
         return [(name, points, text.get(name, "")) for name, points in self.written]
 
 

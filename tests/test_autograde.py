@@ -44,7 +44,7 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("autograde")
     make_submissions(root / "submitted")
     proc = run_nncourse("autograde", CHAPTER, "--submissions", root / "submitted",
-                        "--out", root / "out")
+                        "--out", root / "out", "--jobs", 2)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(root / "out" / "grades.csv", newline="", encoding="utf-8") as fh:
         rows = {row["student_id"]: row for row in csv.DictReader(fh)}
