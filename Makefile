@@ -1,6 +1,10 @@
 # Quickstart: `make book` builds the book, `make test` runs every test. Each creates
 # .venv with python3 if it is missing and installs what it needs into it.
 PYTHON ?= python3
+# One BLAS thread per process: pages, kernels and grading workers run side by side on
+# few cores, and competing BLAS thread pools made them several times slower.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed

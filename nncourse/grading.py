@@ -183,15 +183,26 @@ class _SubmissionGrader:
 def _message(cell, outputs, score):
     if score >= cell.points:
         return "passed"
-    if cell.hidden:
-        return "A hidden test compared your code with the reference on inputs you have " \
-               "not seen, and they disagreed." + (f" Hint: {cell.hint}" if cell.hint else "")
     errors = [o for o in outputs if o.get("output_type") == "error"]
-    if errors:
-        return f"{errors[-1].get('ename', 'Error')}: {errors[-1].get('evalue', '')}"
+    error = errors[-1] if errors else {}
+    ename, evalue = error.get("ename", ""), error.get("evalue", "")
+    if cell.hidden:
+        return _hidden_message(ename) + (f" Hint: {cell.hint}" if cell.hint else "")
+    if error:
+        return f"{ename or 'Error'}: {evalue}"
     if any(o.get("name") == "stderr" for o in outputs):
         return "the cell wrote to stderr, which nbgrader scores as a failure"
     return "failed"
+
+
+def _hidden_message(ename):
+    """What a failed hidden test may say: never its code, inputs or expected values."""
+    if ename == "NotImplementedError":  # evalue is not echoed: student code could fill it
+        return "Not implemented yet: a function this test needs still raises NotImplementedError."
+    if ename in ("AssertionError", ""):
+        return ("A hidden test compared your code with the reference on inputs you have not "
+                "seen, and they disagreed.")
+    return f"Your code raised {ename} on inputs you have not seen."
 
 
 def _summary(tests):

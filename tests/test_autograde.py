@@ -100,9 +100,10 @@ def test_every_student_gets_feedback_without_hidden_test_code(graded):
         assert not leaked, f"{student}: {leaked[:3]}"
 
 
-def test_feedback_explains_a_visible_failure(graded):
-    page = (graded[0] / "feedback" / "half_done.html").read_text(encoding="utf-8")
-    assert "NotImplementedError: Perceptron.update is yours to write" in html.unescape(page)
+def test_feedback_explains_visible_and_hidden_failures(graded):
+    page = html.unescape((graded[0] / "feedback" / "half_done.html").read_text(encoding="utf-8"))
+    assert "NotImplementedError: Perceptron.update is yours to write" in page
+    assert "Not implemented yet: a function this test needs still raises" in page
 
 
 def test_autograde_rejects_an_unknown_assignment_and_an_empty_folder(tmp_path):

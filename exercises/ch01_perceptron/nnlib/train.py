@@ -14,7 +14,11 @@ def iterate_minibatches(n_samples, batch_size, rng=None):
 
 
 def accuracy(model, X, y):
-    """Share of rows of ``X`` whose highest-scoring class is ``y`` (model in eval mode)."""
+    """Share of rows of ``X`` whose highest-scoring class is ``y`` (model in eval mode).
+
+    Meant for models with one output per class; for a single sigmoid output, threshold
+    the output at 0.5 yourself.
+    """
     return float(np.mean(predict_classes(model, X) == np.asarray(y)))
 
 
