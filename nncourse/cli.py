@@ -71,9 +71,10 @@ def _release(args):
 
 
 def _check(args):
-    from .check import check_chapter
+    from .check import check_chapter, find_leaks
 
-    findings = []
+    findings = [find_leaks(args.repo)]
+    print(findings[0], flush=True)
     for chapter in _chapters(args.assignments, args.repo):
         for finding in check_chapter(chapter, args.repo, args.timeout):
             print(finding, flush=True)
