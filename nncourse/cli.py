@@ -94,8 +94,10 @@ def _autograde(args):
     seconds = time.perf_counter() - start
     for r in results:
         print(f"{r.student_id}: {r.score:g}/{r.max_score:g}  {r.status}")
-    print(f"\ngraded {len(results)} submission(s) in {seconds:.1f} s "
-          f"({seconds / len(results):.1f} s each); wrote {args.out / 'grades.csv'} "
+    fresh = sum(not r.reused for r in results)
+    print(f"\ngraded {fresh} submission(s) in {seconds:.1f} s"
+          + (f" ({seconds / fresh:.1f} s each)" if fresh else "")
+          + f"; reused {len(results) - fresh} stored result(s); wrote {args.out / 'grades.csv'} "
           f"and {args.out / 'feedback'}/")
     return 0
 

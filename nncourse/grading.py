@@ -18,6 +18,7 @@ import nbformat
 from nbgrader.api import Gradebook
 from tqdm.auto import tqdm
 
+from . import results as results_store
 from .course import NbgraderError, clone_course, make_course, run_nbgrader
 
 GRADES_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
@@ -56,6 +57,7 @@ class Result:
     tests: list
     status: str
     written: list = field(default_factory=list)  # (grade_id, points, answer text)
+    reused: bool = False  # True when read back from a stored result instead of graded now
 
     @property
     def score(self):
@@ -64,6 +66,13 @@ class Result:
     @property
     def max_score(self):
         return sum(t.cell.points for t in self.tests)
+
+    @classmethod
+    def from_record(cls, record):
+        """Rebuild a result from its stored dict (see :mod:`nncourse.results`)."""
+        tests = [TestResult(TestCell(**t["cell"]), t["score"], t["message"]) for t in record["tests"]]
+        return cls(record["student_id"], record["assignment"], tests, record["status"],
+                   [tuple(w) for w in record["written"]], reused=True)
 
     def row(self):
         return {"student_id": self.student_id, "assignment": self.assignment,
@@ -97,6 +106,8 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
     course folder (gradebook, autograded notebooks) stays in ``out_dir/nbgrader``. With
     ``jobs`` > 1, submissions are graded concurrently, each worker in its own copy of the
     course folder (``out_dir/nbgrader-worker<k>``, with its own SQLite gradebook).
+    Each result is also kept in ``out_dir/results/<student_id>.json`` as soon as it is
+    graded; a re-run reuses those whose submission and grading inputs are unchanged.
     """
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
     students = sorted(d.name for d in submissions_dir.iterdir() if d.is_dir()) \
@@ -105,6 +116,28 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
         raise FileNotFoundError(f"{submissions_dir}: no student folders; expected "
                                 f"{submissions_dir}/<student_id>/{chapter.id}/{chapter.notebook}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    store = out_dir / "results"
+    digests = {sid: results_store.fingerprint(submissions_dir / sid / chapter.id, repo_root, chapter)
+               for sid in students}
+    reused = {sid: r for sid in students
+              if (r := results_store.load(store, sid, digests[sid], Result.from_record))}
+    todo = [sid for sid in students if sid not in reused]
+    if reused and progress:
+        print(f"reusing {len(reused)} stored result(s) of unchanged submissions ({store})",
+              file=sys.stderr)
+    keep = lambda r: results_store.save(store, r, digests[r.student_id])  # noqa: E731
+    graded = _grade_batch(chapter, submissions_dir, out_dir, repo_root, timeout, todo, jobs,
+                          progress, keep) if todo else []
+    results = sorted([*reused.values(), *graded], key=lambda r: r.student_id)
+    write_grades(out_dir / "grades.csv", results)
+    for result in results:
+        write_feedback(out_dir / "feedback" / f"{result.student_id}.html", result)
+    return results
+
+
+def _grade_batch(chapter, submissions_dir, out_dir, repo_root, timeout, students, jobs, progress,
+                 keep):
+    """Set up the course (and worker copies), grade ``students``, ``keep`` each result."""
     course = make_course(out_dir / "nbgrader", chapter, repo_root, timeout)
     source = nbformat.read(course / "source" / chapter.id / chapter.notebook, as_version=4)
     courses = [course] + [clone_course(course, out_dir / f"nbgrader-worker{k}", chapter, timeout)
@@ -113,25 +146,22 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
                for c in courses]
     with tqdm(total=len(students), desc=f"autograde {chapter.id}", unit="submission",
               disable=not progress) as bar:
-        results = _grade_all(graders, students, submissions_dir, bar)
-    write_grades(out_dir / "grades.csv", results)
-    for result in results:
-        write_feedback(out_dir / "feedback" / f"{result.student_id}.html", result)
-    return results
+        return _grade_all(graders, students, submissions_dir, bar, keep)
 
 
-def _grade_all(graders, students, submissions_dir, bar):
-    """Grade ``students`` round-robin over the graders, one thread each; sorted results."""
+def _grade_all(graders, students, submissions_dir, bar, keep):
+    """Grade ``students`` round-robin over the graders, one thread each."""
     def work(k):
         done = []
         for sid in students[k::len(graders)]:
             done.append(graders[k].grade(sid, submissions_dir / sid / graders[k].chapter.id))
+            keep(done[-1])
             bar.update()
         return done
 
     with ThreadPoolExecutor(max_workers=len(graders)) as pool:
         parts = list(pool.map(work, range(len(graders))))
-    return sorted((r for part in parts for r in part), key=lambda r: r.student_id)
+    return [r for part in parts for r in part]
 
 
 class _SubmissionGrader:

@@ -111,3 +111,34 @@ def test_autograde_rejects_an_unknown_assignment_and_an_empty_folder(tmp_path):
     assert proc.returncode == 2 and "unknown assignment 'ch99_magic'" in proc.stderr
     proc = run_nncourse("autograde", CHAPTER, "--submissions", tmp_path, "--out", tmp_path / "o")
     assert proc.returncode == 2 and "no student folders" in proc.stderr
+
+
+def test_a_rerun_reuses_unchanged_results_and_regrades_the_rest(tmp_path):
+    submitted, out = tmp_path / "submitted", tmp_path / "out"
+    shutil.copytree(REPO / "solutions" / CHAPTER, submitted / "ada" / CHAPTER)
+    shutil.copytree(REPO / "nnlib", submitted / "ada" / CHAPTER / "nnlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    release_copy(submitted / "bob" / CHAPTER)
+    first = run_nncourse("autograde", CHAPTER, "--submissions", submitted, "--out", out)
+    assert first.returncode == 0, first.stderr
+    grades = (out / "grades.csv").read_text()
+    stored = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+    assert sorted(stored) == ["ada.json", "bob.json"]
+
+    # bob edits his nnlib; ada's result is lost as if the batch had been killed before it.
+    with open(submitted / "bob" / CHAPTER / "nnlib" / "perceptron.py", "a") as fh:
+        fh.write("\n# still working on it\n")
+    (out / "results" / "ada.json").unlink()
+    (out / "results" / "stray.json.partial").write_text("{")  # a write cut short
+    second = run_nncourse("autograde", CHAPTER, "--submissions", submitted, "--out", out)
+    assert second.returncode == 0, second.stderr
+    assert "graded 2 submission(s)" in second.stdout and "reused 0" in second.stdout
+    assert (out / "grades.csv").read_text() == grades
+    assert (out / "results" / "bob.json").stat().st_mtime_ns != stored["bob.json"]
+
+    stored = {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+    third = run_nncourse("autograde", CHAPTER, "--submissions", submitted, "--out", out)
+    assert third.returncode == 0 and "reusing 2 stored result(s)" in third.stderr
+    assert "graded 0 submission(s)" in third.stdout and "reused 2" in third.stdout
+    assert (out / "grades.csv").read_text() == grades
+    assert stored == {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
