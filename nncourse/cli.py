@@ -1,5 +1,6 @@
 """The ``nncourse`` command: release, check and autograde the course's exercises."""
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,8 +41,9 @@ def _parser():
     p.add_argument("--out", type=Path, required=True, metavar="OUT",
                    help="writes OUT/grades.csv and OUT/feedback/<student_id>.html")
     p.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="grade N submissions at a time, each worker in its own course copy (default 1)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="grade N submissions at a time, each worker in its own course copy "
+                        "(default: the number of cores)")
     p.set_defaults(run=_autograde)
     return parser
 
