@@ -117,7 +117,8 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
                                 f"{submissions_dir}/<student_id>/{chapter.id}/{chapter.notebook}")
     out_dir.mkdir(parents=True, exist_ok=True)
     store = out_dir / "results"
-    digests = {sid: results_store.fingerprint(submissions_dir / sid / chapter.id, repo_root, chapter)
+    inputs = results_store.inputs_digest(repo_root, chapter)
+    digests = {sid: results_store.fingerprint(submissions_dir / sid / chapter.id, inputs)
                for sid in students}
     reused = {sid: r for sid in students
               if (r := results_store.load(store, sid, digests[sid], Result.from_record))}
@@ -185,7 +186,8 @@ class _SubmissionGrader:
         graded = self.course / "autograded" / student_id / self.chapter.id
         notebook = nbformat.read(graded / self.chapter.notebook, as_version=4)
         tests = self._read_tests(student_id, notebook)
-        status = import_problem(graded) or _summary(tests)
+        failed = any(not t.passed for t in tests)  # probe the import only to explain a failure
+        status = (failed and import_problem(graded)) or _summary(tests)
         if self.written:
             status += f"; {len(self.written)} written answer(s) to grade by hand"
         return Result(student_id, self.chapter.id, tests, status, self._answers(notebook))

@@ -14,16 +14,26 @@ from pathlib import Path
 IGNORED_PARTS = ("__pycache__", ".ipynb_checkpoints")
 
 
-def fingerprint(submission, repo_root, chapter):
-    """SHA-256 over the submission's files and the grading inputs (notebook, reference)."""
+def inputs_digest(repo_root, chapter):
+    """SHA-256 of what every grade of a batch depends on: the reference nnlib and the
+    source notebook (computed once per batch)."""
     digest = hashlib.sha256()
-    roots = [("submission", Path(submission)), ("nnlib", Path(repo_root) / "nnlib")]
-    for label, root in roots:
-        for path in _files(root):
-            digest.update(f"{label}/{path.relative_to(root)}\0".encode())
-            digest.update(path.read_bytes())
+    _hash_tree(digest, "nnlib", Path(repo_root) / "nnlib")
     digest.update(chapter.source_notebook(repo_root).read_bytes())
     return digest.hexdigest()
+
+
+def fingerprint(submission, inputs):
+    """SHA-256 over the submission's files and the batch's ``inputs_digest``."""
+    digest = hashlib.sha256(inputs.encode())
+    _hash_tree(digest, "submission", Path(submission))
+    return digest.hexdigest()
+
+
+def _hash_tree(digest, label, root):
+    for path in _files(root):
+        digest.update(f"{label}/{path.relative_to(root)}\0".encode())
+        digest.update(path.read_bytes())
 
 
 def _files(root):
