@@ -1,4 +1,5 @@
-"""nnlib.widgets: the explorer reacts to its sliders and carries a static snapshot."""
+"""nnlib.widgets and nnlib.plotting: explorers react to their sliders and carry a static
+snapshot; plots draw without warnings; the confusion matrix counts by hand."""
 import matplotlib
 
 matplotlib.use("Agg")
