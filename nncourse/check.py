@@ -19,6 +19,7 @@ from .grading import autograde
 from .mutants import catalogue as mutant_catalogue
 from .mutants import write_mutated_package
 from .release import release
+from .sandbox import Limits
 from .stubs import BEGIN, END, package_files, solution_lines
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -142,7 +143,8 @@ def grade_extremes(chapter, repo_root, fresh_release, tmp, timeout=60, mutants=T
         shutil.copytree(repo_root / "solutions" / chapter.id, folder)
         write_mutated_package(repo_root / "nnlib", mutant, folder / "nnlib")
     results = {r.student_id: r for r in autograde(chapter, submissions, tmp / "graded", repo_root,
-                                                   timeout, progress=False, jobs=os.cpu_count() or 1)}
+                                                   Limits(timeout=timeout), progress=False,
+                                                   jobs=os.cpu_count() or 1)}
     findings = [_reference_finding(chapter, results["reference"]),
                 _untouched_finding(chapter, results["untouched"])]
     if mutants:

@@ -39,12 +39,30 @@ def _parser():
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("--submissions", type=Path, required=True, metavar="DIR")
     p.add_argument("--out", type=Path, required=True, metavar="OUT",
-                   help="writes OUT/grades.csv and OUT/feedback/<student_id>.html")
-    p.add_argument("--timeout", type=int, default=60, help="seconds per cell (default 60)")
+                   help="writes OUT/grades.csv, OUT/feedback/<student_id>.html, OUT/results/ "
+                        "(kept for resuming) and OUT/autograded/ (executed notebooks)")
+    p.add_argument("--timeout", type=float, default=60, metavar="S",
+                   help="seconds per notebook cell (default 60)")
+    p.add_argument("--memory", type=int, default=2048, metavar="MB",
+                   help="address-space limit of each grading kernel (default 2048)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                   help="grade N submissions at a time, each worker in its own course copy "
-                        "(default: the number of cores)")
+                   help="grade N submissions at a time (default: the number of cores)")
+    p.add_argument("--db", metavar="URL",
+                   help="nbgrader gradebook, a SQLAlchemy URL (default sqlite:///OUT/gradebook.db; "
+                        "postgresql://... for a gradebook shared by several batches)")
     p.set_defaults(run=_autograde)
+
+    p = sub.add_parser("grades", help="export every student's grades and per-topic progress "
+                                      "from a gradebook")
+    p.add_argument("--db", required=True, metavar="URL",
+                   help="the gradebook autograde wrote: sqlite:///path or a PostgreSQL URL")
+    p.add_argument("--out", type=Path, required=True, metavar="CSV",
+                   help="one row per student and assignment")
+    p.add_argument("--progress", type=Path, metavar="CSV",
+                   help="per student and topic: points and whether every test passed, "
+                        "plus (class) pass rates")
+    p.add_argument("--plot", type=Path, metavar="PNG", help="a picture of that progress")
+    p.set_defaults(run=_grades)
     return parser
 
 
@@ -88,11 +106,16 @@ def _check(args):
 
 def _autograde(args):
     from .grading import autograde
+    from .sandbox import Limits
 
     chapter = get_chapter(args.assignment)
+    if args.timeout <= 0 or args.memory < 256:
+        raise ValueError(f"--timeout must be positive and --memory at least 256 MB; got "
+                         f"{args.timeout:g} s and {args.memory} MB")
     start = time.perf_counter()
-    results = autograde(chapter, args.submissions, args.out, args.repo, args.timeout,
-                        jobs=max(1, args.jobs))
+    results = autograde(chapter, args.submissions, args.out, args.repo,
+                        Limits(timeout=args.timeout, memory_mb=args.memory),
+                        jobs=max(1, args.jobs), db_url=args.db)
     seconds = time.perf_counter() - start
     for r in results:
         print(f"{r.student_id}: {r.score:g}/{r.max_score:g}  {r.status}")
@@ -101,6 +124,20 @@ def _autograde(args):
           + (f" ({seconds / fresh:.1f} s each)" if fresh else "")
           + f"; reused {len(results) - fresh} stored result(s); wrote {args.out / 'grades.csv'} "
           f"and {args.out / 'feedback'}/")
+    return 0
+
+
+def _grades(args):
+    from .report import export_grades
+
+    export = export_grades(args.db, args.repo, args.out, args.progress, args.plot)
+    print(f"{len(export.students)} student(s), {len(export.assignments)} assignment(s)")
+    for assignment, (mean, max_total, submitted) in export.means.items():
+        print(f"{assignment}: class mean {mean:.1f}/{max_total:g} "
+              f"({submitted} of {len(export.students)} submitted)")
+    if export.other_assignments:
+        print(f"ignored (not course assignments): {', '.join(export.other_assignments)}")
+    print("wrote " + ", ".join(map(str, export.written)))
     return 0
 
 

@@ -1,38 +1,30 @@
-"""Autograde a folder of submissions with nbgrader; write grades.csv and HTML feedback.
+"""Autograde a folder of submissions: grades.csv, HTML feedback and nbgrader's gradebook.
 
-Each submission is graded by its own ``nbgrader autograde --student`` run, in its own
-kernel, so one broken submission cannot stop the others. Scores come from nbgrader's
-gradebook; the status and the feedback come from the graded notebook.
+Each submission is graded in its own kernel by a pool of worker processes
+(:mod:`nncourse.submission`: what is restored, screened, limited and how a cell is scored).
+The main process keeps each result as soon as it arrives (``OUT/results/``, so an
+interrupted batch resumes), writes it to the gradebook (a single writer) and shows progress.
 """
 import csv
 import html
-import re
-import shutil
-import subprocess
+import multiprocessing
 import sys
-from concurrent.futures import ThreadPoolExecutor
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 from tqdm.auto import tqdm
 
 from . import results as results_store
-from .course import NbgraderError, clone_course, make_course, run_nbgrader
+from .gradebook import Recorder, default_url
+from .sandbox import Limits
+from .stubs import write_student_package
+from .submission import Job, TestCell, test_cells, work_folder_name, written_cells
+from .submission import grade as grade_submission
 
 GRADES_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
-HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
-
-
-@dataclass(frozen=True)
-class TestCell:
-    """A graded test cell of the source notebook."""
-
-    name: str
-    points: float
-    hidden: bool
-    hint: str
 
 
 @dataclass
@@ -68,11 +60,11 @@ class Result:
         return sum(t.cell.points for t in self.tests)
 
     @classmethod
-    def from_record(cls, record):
-        """Rebuild a result from its stored dict (see :mod:`nncourse.results`)."""
+    def from_record(cls, record, reused=True):
+        """Rebuild a result from its dict (a worker's, or one stored by :mod:`nncourse.results`)."""
         tests = [TestResult(TestCell(**t["cell"]), t["score"], t["message"]) for t in record["tests"]]
         return cls(record["student_id"], record["assignment"], tests, record["status"],
-                   [tuple(w) for w in record["written"]], reused=True)
+                   [tuple(w) for w in record["written"]], reused=reused)
 
     def row(self):
         return {"student_id": self.student_id, "assignment": self.assignment,
@@ -80,35 +72,17 @@ class Result:
                 "status": self.status}
 
 
-def test_cells(notebook):
-    """The autograded test cells of a source notebook, in order."""
-    cells = []
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            hint = cell.metadata.get("nncourse", {}).get("hint", "")
-            cells.append(TestCell(meta["grade_id"], float(meta.get("points", 0)),
-                                  HIDDEN_MARK in cell.source, hint))
-    return cells
-
-
-def written_cells(notebook):
-    """(grade_id, points) of the manually graded answers."""
-    return [(c.metadata["nbgrader"]["grade_id"], float(c.metadata["nbgrader"].get("points", 0)))
-            for c in notebook.cells
-            if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")]
-
-
-def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress=True, jobs=1):
+def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progress=True, jobs=1,
+              db_url=None):
     """Grade every ``submissions_dir/<student_id>/<assignment>/``; return the results.
 
-    Writes ``out_dir/grades.csv`` and ``out_dir/feedback/<student_id>.html``; nbgrader's
-    course folder (gradebook, autograded notebooks) stays in ``out_dir/nbgrader``. With
-    ``jobs`` > 1, submissions are graded concurrently, each worker in its own copy of the
-    course folder (``out_dir/nbgrader-worker<k>``, with its own SQLite gradebook).
+    Writes ``out_dir/grades.csv``, ``out_dir/feedback/<student_id>.html``, the executed
+    notebooks under ``out_dir/autograded/`` and the scores to the gradebook ``db_url``
+    (default ``sqlite:///out_dir/gradebook.db``). ``jobs`` submissions are graded at a time.
     Each result is also kept in ``out_dir/results/<student_id>.json`` as soon as it is
     graded; a re-run reuses those whose submission and grading inputs are unchanged.
     """
+    limits = limits or Limits()
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
     students = sorted(d.name for d in submissions_dir.iterdir() if d.is_dir()) \
         if submissions_dir.is_dir() else []
@@ -116,19 +90,32 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
         raise FileNotFoundError(f"{submissions_dir}: no student folders; expected "
                                 f"{submissions_dir}/<student_id>/{chapter.id}/{chapter.notebook}")
     out_dir.mkdir(parents=True, exist_ok=True)
+    source = nbformat.read(chapter.source_notebook(repo_root), as_version=4)
+    recorder = Recorder(db_url or default_url(out_dir), chapter, test_cells(source),
+                        written_cells(source))
     store = out_dir / "results"
-    inputs = results_store.inputs_digest(repo_root, chapter)
+    inputs = results_store.inputs_digest(repo_root, chapter, extra=repr(limits))
     digests = {sid: results_store.fingerprint(submissions_dir / sid / chapter.id, inputs)
                for sid in students}
     reused = {sid: r for sid in students
               if (r := results_store.load(store, sid, digests[sid], Result.from_record))}
-    todo = [sid for sid in students if sid not in reused]
     if reused and progress:
         print(f"reusing {len(reused)} stored result(s) of unchanged submissions ({store})",
               file=sys.stderr)
-    keep = lambda r: results_store.save(store, r, digests[r.student_id])  # noqa: E731
-    graded = _grade_batch(chapter, submissions_dir, out_dir, repo_root, timeout, todo, jobs,
-                          progress, keep) if todo else []
+
+    def keep(result):
+        if not result.reused:
+            results_store.save(store, result, digests[result.student_id])
+        recorder.record(result)
+
+    try:
+        for result in reused.values():
+            recorder.record(result)
+        todo = [sid for sid in students if sid not in reused]
+        graded = _grade_batch(chapter, submissions_dir, out_dir, repo_root, limits, todo, jobs,
+                              progress, keep) if todo else []
+    finally:
+        recorder.close()
     results = sorted([*reused.values(), *graded], key=lambda r: r.student_id)
     write_grades(out_dir / "grades.csv", results)
     for result in results:
@@ -136,127 +123,34 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, timeout=60, progress
     return results
 
 
-def _grade_batch(chapter, submissions_dir, out_dir, repo_root, timeout, students, jobs, progress,
+def _grade_batch(chapter, submissions_dir, out_dir, repo_root, limits, students, jobs, progress,
                  keep):
-    """Set up the course (and worker copies), grade ``students``, ``keep`` each result."""
-    course = make_course(out_dir / "nbgrader", chapter, repo_root, timeout)
-    source = nbformat.read(course / "source" / chapter.id / chapter.notebook, as_version=4)
-    courses = [course] + [clone_course(course, out_dir / f"nbgrader-worker{k}", chapter, timeout)
-                          for k in range(1, min(jobs, len(students)))]
-    graders = [_SubmissionGrader(c, chapter, repo_root, test_cells(source), written_cells(source))
-               for c in courses]
-    with tqdm(total=len(students), desc=f"autograde {chapter.id}", unit="submission",
-              disable=not progress) as bar:
-        return _grade_all(graders, students, submissions_dir, bar, keep)
-
-
-def _grade_all(graders, students, submissions_dir, bar, keep):
-    """Grade ``students`` round-robin over the graders, one thread each."""
-    def work(k):
+    """Grade ``students`` with ``jobs`` worker processes; ``keep`` each result on arrival."""
+    with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
+        release_nnlib = Path(scratch) / "release" / "nnlib"
+        write_student_package(Path(repo_root) / "nnlib", release_nnlib)
+        batch = [_job(chapter, sid, submissions_dir, out_dir, repo_root, limits, release_nnlib,
+                      Path(scratch)) for sid in students]
+        context = multiprocessing.get_context("forkserver")
         done = []
-        for sid in students[k::len(graders)]:
-            done.append(graders[k].grade(sid, submissions_dir / sid / graders[k].chapter.id))
-            keep(done[-1])
-            bar.update()
-        return done
-
-    with ThreadPoolExecutor(max_workers=len(graders)) as pool:
-        parts = list(pool.map(work, range(len(graders))))
-    return [r for part in parts for r in part]
-
-
-class _SubmissionGrader:
-    def __init__(self, course, chapter, repo_root, tests, written):
-        self.course, self.chapter, self.repo_root = course, chapter, repo_root
-        self.tests, self.written = tests, written
-
-    def grade(self, student_id, folder):
-        """Copy one submission into the course, autograde it and read the outcome."""
-        if not (folder / self.chapter.notebook).is_file():
-            return self._zero(student_id, f"no {self.chapter.id}/{self.chapter.notebook} "
-                                          f"in the submission")
-        dest = self.course / "submitted" / student_id / self.chapter.id
-        shutil.copytree(folder, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints",
-                                                                    "__pycache__"))
-        try:
-            run_nbgrader(self.course, "autograde", self.chapter.id, "--student", student_id,
-                         "--force", repo_root=self.repo_root, timeout=600)
-        except (NbgraderError, subprocess.TimeoutExpired) as err:
-            return self._zero(student_id, "autograde failed: " + str(err).splitlines()[-1])
-        graded = self.course / "autograded" / student_id / self.chapter.id
-        notebook = nbformat.read(graded / self.chapter.notebook, as_version=4)
-        tests = self._read_tests(student_id, notebook)
-        failed = any(not t.passed for t in tests)  # probe the import only to explain a failure
-        status = (failed and import_problem(graded)) or _summary(tests)
-        if self.written:
-            status += f"; {len(self.written)} written answer(s) to grade by hand"
-        return Result(student_id, self.chapter.id, tests, status, self._answers(notebook))
-
-    def _zero(self, student_id, status):
-        tests = [TestResult(t, 0.0, f"not run: {status}") for t in self.tests]
-        return Result(student_id, self.chapter.id, tests, status)
-
-    def _read_tests(self, student_id, graded_nb):
-        with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}") as gb:
-            notebook = gb.find_submission_notebook(Path(self.chapter.notebook).stem,
-                                                   self.chapter.id, student_id)
-            scores = {g.name: g.auto_score or 0.0 for g in notebook.grades}
-        outputs = {c.metadata.get("nbgrader", {}).get("grade_id"): c.get("outputs", [])
-                   for c in graded_nb.cells}
-        return [TestResult(t, scores.get(t.name, 0.0), _message(t, outputs.get(t.name, []),
-                                                                scores.get(t.name, 0.0)))
-                for t in self.tests]
-
-    def _answers(self, notebook):
-        text = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in notebook.cells}
-        return [(name, points, text.get(name, "")) for name, points in self.written]
+        with tqdm(total=len(students), desc=f"autograde {chapter.id}", unit="submission",
+                  disable=not progress) as bar, \
+                ProcessPoolExecutor(max_workers=max(1, min(jobs, len(batch))),
+                                    mp_context=context) as pool:
+            for future in as_completed([pool.submit(grade_submission, job) for job in batch]):
+                done.append(Result.from_record(future.result(), reused=False))
+                keep(done[-1])
+                bar.update()
+    return done
 
 
-def _message(cell, outputs, score):
-    if score >= cell.points:
-        return "passed"
-    errors = [o for o in outputs if o.get("output_type") == "error"]
-    error = errors[-1] if errors else {}
-    ename, evalue = error.get("ename", ""), error.get("evalue", "")
-    if cell.hidden:
-        return _hidden_message(ename) + (f" Hint: {cell.hint}" if cell.hint else "")
-    if error:
-        return f"{ename or 'Error'}: {evalue}"
-    if any(o.get("name") == "stderr" for o in outputs):
-        return "the cell wrote to stderr, which nbgrader scores as a failure"
-    return "failed"
-
-
-def _hidden_message(ename):
-    """What a failed hidden test may say: never its code, inputs or expected values."""
-    if ename == "NotImplementedError":  # evalue is not echoed: student code could fill it
-        return "Not implemented yet: a function this test needs still raises NotImplementedError."
-    if ename in ("AssertionError", ""):
-        return ("A hidden test compared your code with the reference on inputs you have not "
-                "seen, and they disagreed.")
-    return f"Your code raised {ename} on inputs you have not seen."
-
-
-def _summary(tests):
-    failed = [t.cell.name for t in tests if not t.passed]
-    if not failed:
-        return "graded; all tests passed"
-    return f"graded; failed {len(failed)} of {len(tests)} tests: {', '.join(failed)}"
-
-
-def import_problem(folder, timeout=60):
-    """Why ``import nnlib`` fails in ``folder`` (with the file and line), or None."""
-    try:
-        proc = subprocess.run([sys.executable, "-c", "import nnlib"], cwd=folder,
-                              capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return f"nnlib does not import: it ran for more than {timeout} s"
-    if proc.returncode == 0:
-        return None
-    lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
-    frames = re.findall(r'File "[^"]*[/\\](nnlib[/\\][^"]+)", line (\d+)', proc.stderr)
-    where = " ({}, line {})".format(*frames[-1]) if frames else ""
-    return f"nnlib does not import: {lines[-1].strip()}{where}"
+def _job(chapter, student_id, submissions_dir, out_dir, repo_root, limits, release_nnlib, scratch):
+    return Job(student_id=student_id, folder=str(submissions_dir / student_id / chapter.id),
+               chapter_id=chapter.id, notebook=chapter.notebook,
+               source_notebook=str(chapter.source_notebook(repo_root)),
+               release_nnlib=str(release_nnlib), work=str(scratch / work_folder_name(student_id)),
+               autograded=str(out_dir / "autograded" / student_id / chapter.id / chapter.notebook),
+               repo_root=str(Path(repo_root).resolve()), limits=limits)
 
 
 def write_grades(path, results):

@@ -14,10 +14,10 @@ from pathlib import Path
 IGNORED_PARTS = ("__pycache__", ".ipynb_checkpoints")
 
 
-def inputs_digest(repo_root, chapter):
-    """SHA-256 of what every grade of a batch depends on: the reference nnlib and the
-    source notebook (computed once per batch)."""
-    digest = hashlib.sha256()
+def inputs_digest(repo_root, chapter, extra=""):
+    """SHA-256 of what every grade of a batch depends on: the reference nnlib, the source
+    notebook and ``extra`` (the grading limits), computed once per batch."""
+    digest = hashlib.sha256(extra.encode())
     _hash_tree(digest, "nnlib", Path(repo_root) / "nnlib")
     digest.update(chapter.source_notebook(repo_root).read_bytes())
     return digest.hexdigest()

@@ -1,0 +1,72 @@
+"""Scores into nbgrader's gradebook (SQLite by default, any SQLAlchemy URL with ``--db``).
+
+Only the batch's main process writes, one submission at a time, so a batch is a single
+writer whatever ``--jobs`` is. SQLite is safe for that; two batches writing the same SQLite
+file at once are not (nbgrader's own advice). PostgreSQL takes concurrent batches.
+"""
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+
+
+def default_url(out_dir):
+    """``sqlite:///OUT/gradebook.db``."""
+    return f"sqlite:///{out_dir.resolve() / 'gradebook.db'}"
+
+
+def open_gradebook(db_url):
+    """nbgrader's :class:`Gradebook` at ``db_url`` (created and migrated if new).
+
+    nbgrader runs ``alembic`` by name to check the schema version, so this environment's
+    ``bin/`` goes first on ``PATH``.
+    """
+    bin_dir = str(Path(sys.executable).parent)
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    return Gradebook(db_url)
+
+
+class Recorder:
+    """Registers an assignment's cells, then records each student's scores."""
+
+    def __init__(self, db_url, chapter, tests, written):
+        self.gradebook = open_gradebook(db_url)
+        self.assignment, self.notebook = chapter.id, chapter.notebook.removesuffix(".ipynb")
+        self._register(tests, written)
+
+    def _register(self, tests, written):
+        gb = self.gradebook
+        gb.update_or_create_assignment(self.assignment)
+        try:
+            gb.find_notebook(self.notebook, self.assignment)
+        except MissingEntry:
+            gb.add_notebook(self.notebook, self.assignment)
+        for test in tests:
+            gb.update_or_create_grade_cell(test.name, self.notebook, self.assignment,
+                                           max_score=test.points, cell_type="code")
+        for name, points in written:
+            gb.update_or_create_grade_cell(name, self.notebook, self.assignment,
+                                           max_score=points, cell_type="markdown")
+            gb.update_or_create_solution_cell(name, self.notebook, self.assignment)
+
+    def record(self, result):
+        """Write one result's autograded scores; written answers await a TA."""
+        gb = self.gradebook
+        gb.update_or_create_student(result.student_id)
+        with warnings.catch_warnings():  # nbgrader's add_submission trips an autoflush warning
+            warnings.simplefilter("ignore", SAWarning)
+            gb.update_or_create_submission(self.assignment, result.student_id)
+        for test in result.tests:
+            grade = gb.find_grade(test.cell.name, self.notebook, self.assignment, result.student_id)
+            grade.auto_score, grade.needs_manual_grade = test.score, False
+        for name, _, _ in result.written:
+            grade = gb.find_grade(name, self.notebook, self.assignment, result.student_id)
+            grade.auto_score, grade.needs_manual_grade = None, grade.manual_score is None
+        gb.db.commit()
+
+    def close(self):
+        self.gradebook.close()

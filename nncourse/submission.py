@@ -1,0 +1,232 @@
+"""Grade one submission (runs in a grading worker process; returns plain data).
+
+Steps: check the notebook can be read; rebuild it from the instructor's source with the
+student's solution cells (:func:`nncourse.restore.rebuild_notebook`); rebuild the student's
+``nnlib`` with the release's definitions restored and the tamper screen applied
+(:func:`nncourse.restore.restore_package`); run the notebook in a limited kernel
+(:mod:`nncourse.sandbox`); score each test cell by how its execution ended.
+"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+
+from .reference import REPO_ENV
+from .restore import prune_unneeded_cells, read_notebook, rebuild_notebook, restore_package
+from .sandbox import Limits, run_notebook
+
+MAX_NOTEBOOK_BYTES = 20_000_000
+REPORTED_FILE_BYTES = 1_000_000  # files this big that grading does not read are named in the status
+TRUNCATION_MARK = "[nncourse: output truncated"
+HIDDEN_MARK = "### BEGIN HIDDEN TESTS"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to grade one submission (paths and settings only)."""
+
+    student_id: str
+    folder: str  # the submission: <submissions>/<student_id>/<assignment>
+    chapter_id: str
+    notebook: str  # file name of the notebook
+    source_notebook: str  # the instructor's notebook, with hidden tests
+    release_nnlib: str  # the student release of nnlib (stubs), for restoring
+    work: str  # a scratch folder for this submission
+    autograded: str  # where the executed notebook is kept
+    repo_root: str
+    limits: Limits
+
+
+def work_folder_name(student_id):
+    """A file-system-safe folder name for any student id (spaces, unicode, dots)."""
+    return "s" + hashlib.sha256(student_id.encode()).hexdigest()[:16]
+
+
+def grade(job):
+    """Grade ``job``; return the result as a dict (see :class:`nncourse.grading.Result`)."""
+    source = nbformat.read(job.source_notebook, as_version=4)
+    tests, written = [asdict(t) for t in test_cells(source)], written_cells(source)
+    try:
+        return _grade(job, source, tests, written)
+    except Exception as err:  # never lose the batch to one submission
+        return _record(job, tests, {}, [f"grading failed: {type(err).__name__}: {err}"], [])
+
+
+def _grade(job, source, tests, written):
+    folder = Path(job.folder)
+    notebook_path = folder / job.notebook
+    if not notebook_path.is_file():
+        return _record(job, tests, {}, [f"no {job.chapter_id}/{job.notebook} in the submission"], [])
+    if notebook_path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        return _record(job, tests, {}, [f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 10**6} MB"], [])
+    try:
+        student_nb = read_notebook(notebook_path)
+    except ValueError as err:
+        return _record(job, tests, {}, [str(err)], [])
+    work = Path(job.work)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    notes = restore_package(folder / "nnlib", job.release_nnlib, work / "nnlib")
+    graded_nb, cell_notes = rebuild_notebook(source, student_nb)
+    prune_unneeded_cells(graded_nb, lambda cell: _grade_id(cell) is not None)
+    notes += cell_notes + _ignored_files(folder, job.notebook)
+    test_ids = {t["name"] for t in tests}
+    run = run_notebook(graded_nb, work, job.limits, env=_kernel_env(job),
+                       is_test=lambda cell: _grade_id(cell) in test_ids)
+    outcomes = {_grade_id(graded_nb.cells[i]): (i, c) for i, c in run.cells.items()}
+    notes += _incidents(graded_nb, run, job.limits)
+    if any(outcomes.get(t["name"], (0, None))[1] is None or outcomes[t["name"]][1].status != "ok"
+           for t in tests) and not any("tamper" in n or "compile" in n for n in notes):
+        notes += [p for p in [import_problem(work, job.limits)] if p]
+    _keep_notebook(graded_nb, Path(job.autograded))
+    return _record(job, tests, outcomes, notes, _answers(graded_nb, written))
+
+
+@dataclass(frozen=True)
+class TestCell:
+    """A graded test cell of the source notebook."""
+
+    name: str
+    points: float
+    hidden: bool
+    hint: str
+
+
+def test_cells(notebook):
+    """The autograded test cells of a source notebook, in order."""
+    cells = []
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            hint = cell.metadata.get("nncourse", {}).get("hint", "")
+            cells.append(TestCell(meta["grade_id"], float(meta.get("points", 0)),
+                                  HIDDEN_MARK in cell.source, hint))
+    return cells
+
+
+def written_cells(notebook):
+    """(grade_id, points) of the manually graded answers."""
+    return [(_grade_id(c), float(c.metadata["nbgrader"].get("points", 0))) for c in notebook.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")]
+
+
+def _grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _kernel_env(job):
+    return {REPO_ENV: job.repo_root, "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": ""}
+
+
+def _incidents(notebook, run, limits):
+    """Status phrases for cells that timed out, crashed, ran out of memory or were not run."""
+    phrases = {"timeout": f"timed out after {limits.timeout:g} s in cell {{}}",
+               "died": "the kernel died in cell {}",
+               "memory": f"ran out of memory (limit {limits.memory_mb} MB) in cell {{}}",
+               "not run": "cell {} was not run (the kernel kept dying)"}
+    notes = [phrases[c.status].format(_cell_name(notebook, i))
+             for i, c in sorted(run.cells.items()) if c.status in phrases]
+    if any(TRUNCATION_MARK in o.get("text", "") for cell in notebook.cells
+           for o in cell.get("outputs", [])):
+        notes.append(f"output truncated at {limits.output_bytes:,} bytes")
+    return notes
+
+
+def _cell_name(notebook, index):
+    return _grade_id(notebook.cells[index]) or f"{index + 1} (not graded)"
+
+
+def _ignored_files(folder, notebook_name):
+    """Large files grading does not read (anything but the notebook and nnlib/*.py)."""
+    ignored = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        used = relative.as_posix() == notebook_name or \
+            (relative.parts[0] == "nnlib" and path.suffix == ".py")
+        if path.is_file() and not path.is_symlink() and not used \
+                and path.stat().st_size >= REPORTED_FILE_BYTES:
+            ignored.append(f"ignored {relative.as_posix()} ({path.stat().st_size / 1e6:.1f} MB; "
+                           f"grading reads only the notebook and nnlib/*.py)")
+    return ignored
+
+
+def _answers(notebook, written):
+    text = {_grade_id(c): c.source for c in notebook.cells}
+    return [(name, points, text.get(name, "")) for name, points in written]
+
+
+def _keep_notebook(notebook, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
+def _record(job, tests, outcomes, notes, written):
+    results = [_test_result(t, outcomes.get(t["name"], (None, None))[1], job.limits) for t in tests]
+    failed = [r["cell"]["name"] for r in results if r["score"] < r["cell"]["points"]]
+    summary = (f"graded; failed {len(failed)} of {len(results)} tests: {', '.join(failed)}"
+               if failed else "graded; all tests passed")
+    status = "; ".join(notes + [summary])
+    if written:
+        status += f"; {len(written)} written answer(s) to grade by hand"
+    return {"student_id": job.student_id, "assignment": job.chapter_id, "tests": results,
+            "status": status, "written": written}
+
+
+def _test_result(test, outcome, limits):
+    score = test["points"] if outcome is not None and outcome.status == "ok" else 0.0
+    return {"cell": test, "score": score, "message": _message(test, outcome, limits)}
+
+
+def _message(test, outcome, limits):
+    if outcome is None:
+        return "not run"
+    if outcome.status == "ok":
+        return "passed"
+    if outcome.status == "timeout":
+        return f"timed out after {limits.timeout:g} s: the cell was interrupted (an endless loop?)"
+    if outcome.status == "died":
+        return "the kernel died while this test ran (a crash, os._exit or a segfault in your code)"
+    if outcome.status == "memory":
+        return f"ran out of memory (the limit is {limits.memory_mb} MB)"
+    if outcome.status == "not run":
+        return f"not run: {outcome.evalue}"
+    if test["hidden"]:
+        return _hidden_message(outcome.ename) + (f" Hint: {test['hint']}" if test["hint"] else "")
+    return f"{outcome.ename}: {outcome.evalue[:500]}"
+
+
+def _hidden_message(ename):
+    """What a failed hidden test may say: never its code, inputs or expected values."""
+    if ename == "NotImplementedError":  # evalue is not echoed: student code could fill it
+        return "Not implemented yet: a function this test needs still raises NotImplementedError."
+    if ename == "AssertionError":
+        return ("A hidden test compared your code with the reference on inputs you have not "
+                "seen, and they disagreed.")
+    return f"Your code raised {ename} on inputs you have not seen."
+
+
+def import_problem(folder, limits=None):
+    """Why ``import nnlib`` fails in ``folder`` (with the file and line), or None."""
+    limits = limits or Limits()
+    env = dict(os.environ, NNCOURSE_MEMORY_MB=str(limits.memory_mb), MPLBACKEND="Agg")
+    command = [sys.executable, "-c", "from nncourse.kernel import set_limits; set_limits(); "
+                                     "import sys; sys.path.insert(0, '.'); import nnlib"]
+    try:
+        proc = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
+                              timeout=limits.timeout)
+    except subprocess.TimeoutExpired:
+        return f"nnlib does not import: it ran for more than {limits.timeout:g} s"
+    if proc.returncode == 0:
+        return None
+    lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
+    frames = re.findall(r'File "[^"]*[/\\](nnlib[/\\][^"]+)", line (\d+)', proc.stderr)
+    where = " ({}, line {})".format(*frames[-1]) if frames else ""
+    return f"nnlib does not import: {lines[-1].strip()[:300]}{where}"
