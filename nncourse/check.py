@@ -144,7 +144,7 @@ def grade_extremes(chapter, repo_root, fresh_release, tmp, timeout=60, mutants=T
         write_mutated_package(repo_root / "nnlib", mutant, folder / "nnlib")
     results = {r.student_id: r for r in autograde(chapter, submissions, tmp / "graded", repo_root,
                                                    Limits(timeout=timeout), progress=False,
-                                                   jobs=os.cpu_count() or 1)}
+                                                   jobs=os.cpu_count() or 1, diagnose=False)}
     findings = [_reference_finding(chapter, results["reference"]),
                 _untouched_finding(chapter, results["untouched"])]
     if mutants:

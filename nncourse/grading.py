@@ -7,10 +7,12 @@ interrupted batch resumes), writes it to the gradebook (a single writer) and sho
 """
 import csv
 import html
+import json
 import multiprocessing
 import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +21,12 @@ from tqdm.auto import tqdm
 
 from . import results as results_store
 from .gradebook import Recorder, default_url
+from .mutants import catalogue as mutant_catalogue
+from .mutants import write_mutated_package
 from .sandbox import Limits
 from .stubs import write_student_package
 from .submission import Job, TestCell, test_cells, work_folder_name, written_cells
+from .submission import crash_record
 from .submission import grade as grade_submission
 
 GRADES_COLUMNS = ("student_id", "assignment", "score", "max_score", "status")
@@ -73,14 +78,16 @@ class Result:
 
 
 def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progress=True, jobs=1,
-              db_url=None):
+              db_url=None, diagnose=True):
     """Grade every ``submissions_dir/<student_id>/<assignment>/``; return the results.
 
     Writes ``out_dir/grades.csv``, ``out_dir/feedback/<student_id>.html``, the executed
     notebooks under ``out_dir/autograded/`` and the scores to the gradebook ``db_url``
     (default ``sqlite:///out_dir/gradebook.db``). ``jobs`` submissions are graded at a time.
     Each result is also kept in ``out_dir/results/<student_id>.json`` as soon as it is
-    graded; a re-run reuses those whose submission and grading inputs are unchanged.
+    graded; a re-run reuses those whose submission and grading inputs are unchanged. With
+    ``diagnose``, a failed hidden test is rerun against the chapter's catalogued mistakes
+    (:mod:`nncourse.mutants`) and feedback names the one the student's code matches.
     """
     limits = limits or Limits()
     submissions_dir, out_dir = Path(submissions_dir), Path(out_dir)
@@ -94,7 +101,7 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progres
     recorder = Recorder(db_url or default_url(out_dir), chapter, test_cells(source),
                         written_cells(source))
     store = out_dir / "results"
-    inputs = results_store.inputs_digest(repo_root, chapter, extra=repr(limits))
+    inputs = results_store.inputs_digest(repo_root, chapter, extra=f"{limits!r} {diagnose}")
     digests = {sid: results_store.fingerprint(submissions_dir / sid / chapter.id, inputs)
                for sid in students}
     reused = {sid: r for sid in students
@@ -113,7 +120,7 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progres
             recorder.record(result)
         todo = [sid for sid in students if sid not in reused]
         graded = _grade_batch(chapter, submissions_dir, out_dir, repo_root, limits, todo, jobs,
-                              progress, keep) if todo else []
+                              progress, keep, diagnose) if todo else []
     finally:
         recorder.close()
     results = sorted([*reused.values(), *graded], key=lambda r: r.student_id)
@@ -124,33 +131,71 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progres
 
 
 def _grade_batch(chapter, submissions_dir, out_dir, repo_root, limits, students, jobs, progress,
-                 keep):
+                 keep, diagnose):
     """Grade ``students`` with ``jobs`` worker processes; ``keep`` each result on arrival."""
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
         release_nnlib = Path(scratch) / "release" / "nnlib"
         write_student_package(Path(repo_root) / "nnlib", release_nnlib)
+        mutants = write_mutants(chapter, repo_root, Path(scratch) / "mutants") if diagnose else ""
         batch = [_job(chapter, sid, submissions_dir, out_dir, repo_root, limits, release_nnlib,
-                      Path(scratch)) for sid in students]
-        context = multiprocessing.get_context("forkserver")
-        done = []
+                      Path(scratch), mutants) for sid in students]
         with tqdm(total=len(students), desc=f"autograde {chapter.id}", unit="submission",
-                  disable=not progress) as bar, \
-                ProcessPoolExecutor(max_workers=max(1, min(jobs, len(batch))),
-                                    mp_context=context) as pool:
-            for future in as_completed([pool.submit(grade_submission, job) for job in batch]):
-                done.append(Result.from_record(future.result(), reused=False))
-                keep(done[-1])
-                bar.update()
+                  disable=not progress) as bar:
+            return _run_pool(batch, jobs, lambda result: (keep(result), bar.update()))
+
+
+def _run_pool(batch, jobs, on_result):
+    """Grade ``batch`` in worker processes; call ``on_result`` on each result as it arrives.
+
+    If a worker process dies (which no submission should be able to cause: kernels are
+    separate processes), the pool is rebuilt and the unfinished jobs are retried one at a
+    time; a job that breaks a worker twice gets a zero saying so.
+    """
+    done, attempts, remaining = [], {}, list(batch)
+    while remaining:
+        workers = max(1, min(jobs, len(remaining))) if not attempts else 1
+        broken = []
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=multiprocessing.get_context("forkserver")) as pool:
+            futures = {pool.submit(grade_submission, job): job for job in remaining}
+            for future in as_completed(futures):
+                try:
+                    record = future.result()
+                except BrokenProcessPool:
+                    job = futures[future]
+                    attempts[job.student_id] = attempts.get(job.student_id, 0) + 1
+                    if attempts[job.student_id] < 2:
+                        broken.append(job)
+                        continue
+                    record = crash_record(job)
+                done.append(Result.from_record(record, reused=False))
+                on_result(done[-1])
+        remaining = broken
     return done
 
 
-def _job(chapter, student_id, submissions_dir, out_dir, repo_root, limits, release_nnlib, scratch):
+def write_mutants(chapter, repo_root, dest):
+    """One mutated reference package per catalogued mistake, and ``index.json`` listing
+    them (function, hint, folder); the path, or "" if the chapter has no catalogue."""
+    index = []
+    for number, mutant in enumerate(mutant_catalogue(chapter)):
+        folder = f"{number:02d}-{mutant.name}"
+        write_mutated_package(Path(repo_root) / "nnlib", mutant, dest / folder)
+        index.append({"function": mutant.function, "hint": mutant.hint, "folder": folder})
+    if not index:
+        return ""
+    (dest / "index.json").write_text(json.dumps(index, indent=1))
+    return str(dest)
+
+
+def _job(chapter, student_id, submissions_dir, out_dir, repo_root, limits, release_nnlib, scratch,
+         mutants):
     return Job(student_id=student_id, folder=str(submissions_dir / student_id / chapter.id),
                chapter_id=chapter.id, notebook=chapter.notebook,
                source_notebook=str(chapter.source_notebook(repo_root)),
                release_nnlib=str(release_nnlib), work=str(scratch / work_folder_name(student_id)),
                autograded=str(out_dir / "autograded" / student_id / chapter.id / chapter.notebook),
-               repo_root=str(Path(repo_root).resolve()), limits=limits)
+               repo_root=str(Path(repo_root).resolve()), limits=limits, mutants=mutants)
 
 
 def write_grades(path, results):

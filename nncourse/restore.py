@@ -35,10 +35,12 @@ def rebuild_notebook(source_nb, student_nb):
     notes = []
     student_cells = {}
     for cell in student_nb.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id is not None and grade_id in student_cells:
-            notes.append(f"cell {grade_id} appears twice; the first copy was graded")
-        student_cells.setdefault(grade_id, cell)
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("solution"):
+            continue  # tests and locked cells come from the source
+        if meta.get("grade_id") in student_cells:
+            notes.append(f"cell {meta['grade_id']} appears twice; the first copy was graded")
+        student_cells.setdefault(meta.get("grade_id"), cell)
     graded = copy.deepcopy(source_nb)
     for cell in graded.cells:
         meta = cell.metadata.get("nbgrader", {})

@@ -52,6 +52,7 @@ class NotebookRun:
 
     cells: dict = field(default_factory=dict)
     restarts: int = 0
+    followups: dict = field(default_factory=dict)  # key -> CellRun of a follow-up cell
 
 
 class LimitedKernelManager(AsyncKernelManager):
@@ -65,12 +66,16 @@ class _Restart(Exception):
     """The kernel must be replaced before the next cell."""
 
 
-def run_notebook(notebook, cwd, limits, env=None, is_test=lambda cell: False):
-    """Execute ``notebook`` (in place: outputs are filled in) in ``cwd``; return its run."""
-    return asyncio.run(_run(notebook, cwd, limits, env or {}, is_test))
+def run_notebook(notebook, cwd, limits, env=None, is_test=lambda cell: False, followup=None):
+    """Execute ``notebook`` (in place: outputs are filled in) in ``cwd``; return its run.
+
+    ``followup(run)``, if given, returns ``{key: source}`` of extra cells to run in the same
+    kernel once the notebook is done (their outcomes go to ``run.followups``).
+    """
+    return asyncio.run(_run(notebook, cwd, limits, env or {}, is_test, followup))
 
 
-async def _run(notebook, cwd, limits, env, is_test):
+async def _run(notebook, cwd, limits, env, is_test, followup):
     kernel_env = dict(os.environ, **env, NNCOURSE_MEMORY_MB=str(limits.memory_mb),
                       NNCOURSE_FILE_MB=str(limits.file_mb),
                       NNCOURSE_OUTPUT_BYTES=str(limits.output_bytes))
@@ -82,6 +87,8 @@ async def _run(notebook, cwd, limits, env, is_test):
             await _replay(client, notebook, run, is_test)
             while pending:
                 await _execute(client, notebook, pending.pop(0), run, limits)
+            for key, source in (followup(run) if followup else {}).items():
+                run.followups[key] = await _execute_extra(client, source)
         except _Restart:
             run.restarts += 1
             if run.restarts > limits.restarts:
@@ -120,22 +127,35 @@ async def _stop(client):
 
 
 async def _execute(client, notebook, index, run, limits):
-    """Run one cell and record its outcome; raise :class:`_Restart` if the kernel is lost."""
-    replies = {}
-    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(
-        reply=execute_reply)
+    """Run one notebook cell and record its outcome; raise :class:`_Restart` if the kernel
+    is lost or does not answer after a timeout."""
     try:
-        await client.async_execute_cell(notebook.cells[index], index)
+        run.cells[index] = await _outcome_of(client, notebook.cells[index], index)
     except DeadKernelError:
         run.cells[index] = CellRun("died")
         raise _Restart() from None
-    content = replies.get("reply", {}).get("content", {})
-    run.cells[index] = _outcome(content)
     if run.cells[index].status == "timeout" and not await _responsive(client):
         raise _Restart()
 
 
-def _outcome(content):
+async def _execute_extra(client, source):
+    """Run a cell that is not part of the notebook; return its outcome."""
+    try:
+        outcome = await _outcome_of(client, nbformat.v4.new_code_cell(source), -1)
+    except DeadKernelError:
+        raise _Restart() from None
+    if outcome.status == "timeout" and not await _responsive(client):
+        raise _Restart()
+    return outcome
+
+
+async def _outcome_of(client, cell, index):
+    """Execute ``cell``; how it ended, from the kernel's execute_reply."""
+    replies = {}
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(
+        reply=execute_reply)
+    await client.async_execute_cell(cell, index)
+    content = replies.get("reply", {}).get("content", {})
     if content.get("status") == "ok":
         return CellRun("ok")
     ename, evalue = str(content.get("ename", "")), str(content.get("evalue", ""))
@@ -148,18 +168,13 @@ def _outcome(content):
 
 async def _responsive(client):
     """After an interrupt: does the kernel answer a trivial request within a few seconds?"""
-    probe = nbformat.v4.new_code_cell("None")
     timeout, client.timeout = client.timeout, PROBE_SECONDS
-    replies = {}
-    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(
-        reply=execute_reply)
     try:
-        await client.async_execute_cell(probe, -1)
+        return (await _outcome_of(client, nbformat.v4.new_code_cell("None"), -1)).status == "ok"
     except DeadKernelError:
         return False
     finally:
         client.timeout = timeout
-    return replies.get("reply", {}).get("content", {}).get("status") == "ok"
 
 
 async def _replay(client, notebook, run, is_test):

@@ -7,6 +7,7 @@ student's solution cells (:func:`nncourse.restore.rebuild_notebook`); rebuild th
 (:mod:`nncourse.sandbox`); score each test cell by how its execution ended.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -41,6 +42,7 @@ class Job:
     autograded: str  # where the executed notebook is kept
     repo_root: str
     limits: Limits
+    mutants: str = ""  # a folder of mutated reference packages with index.json, for hints
 
 
 def work_folder_name(student_id):
@@ -56,6 +58,13 @@ def grade(job):
         return _grade(job, source, tests, written)
     except Exception as err:  # never lose the batch to one submission
         return _record(job, tests, {}, [f"grading failed: {type(err).__name__}: {err}"], [])
+
+
+def crash_record(job):
+    """The zero result of a submission whose grading worker died twice."""
+    source = nbformat.read(job.source_notebook, as_version=4)
+    return _record(job, [asdict(t) for t in test_cells(source)], {},
+                   ["grading failed: the grading worker process died twice on this submission"], [])
 
 
 def _grade(job, source, tests, written):
@@ -79,14 +88,17 @@ def _grade(job, source, tests, written):
     notes += cell_notes + _ignored_files(folder, job.notebook)
     test_ids = {t["name"] for t in tests}
     run = run_notebook(graded_nb, work, job.limits, env=_kernel_env(job),
-                       is_test=lambda cell: _grade_id(cell) in test_ids)
+                       is_test=lambda cell: _grade_id(cell) in test_ids,
+                       followup=lambda run: _diagnoses(graded_nb, run, job))
     outcomes = {_grade_id(graded_nb.cells[i]): (i, c) for i, c in run.cells.items()}
     notes += _incidents(graded_nb, run, job.limits)
     if any(outcomes.get(t["name"], (0, None))[1] is None or outcomes[t["name"]][1].status != "ok"
            for t in tests) and not any("tamper" in n or "compile" in n for n in notes):
         notes += [p for p in [import_problem(work, job.limits)] if p]
     _keep_notebook(graded_nb, Path(job.autograded))
-    return _record(job, tests, outcomes, notes, _answers(graded_nb, written))
+    known = {name: hint for (name, hint), outcome in run.followups.items()
+             if outcome.status == "ok"}
+    return _record(job, tests, outcomes, notes, _answers(graded_nb, written), known)
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,34 @@ def written_cells(notebook):
     """(grade_id, points) of the manually graded answers."""
     return [(_grade_id(c), float(c.metadata["nbgrader"].get("points", 0))) for c in notebook.cells
             if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")]
+
+
+DIAGNOSIS = """\
+import sys as _sys
+from nncourse.reference import load_package as _load_package
+for _name in [m for m in _sys.modules if m.split(".")[0] == "nnlib_reference"]:
+    del _sys.modules[_name]
+_load_package({package!r}, "nnlib_reference")
+"""
+
+
+def _diagnoses(notebook, run, job):
+    """Follow-up cells: each failed hidden test, rerun with a catalogued mistake as the
+    reference. If the student's code passes against the mistake, it makes that mistake."""
+    if not job.mutants:
+        return {}
+    mutants = json.loads((Path(job.mutants) / "index.json").read_text())
+    cells = {}
+    for index, outcome in run.cells.items():
+        cell = notebook.cells[index]
+        topic = cell.metadata.get("nncourse", {}).get("topic")
+        if outcome.status != "error" or outcome.ename != "AssertionError" \
+                or HIDDEN_MARK not in cell.source:
+            continue
+        for mutant in (m for m in mutants if m["function"] == topic):
+            prelude = DIAGNOSIS.format(package=str(Path(job.mutants) / mutant["folder"]))
+            cells[(_grade_id(cell), mutant["hint"])] = prelude + cell.source
+    return cells
 
 
 def _grade_id(cell):
@@ -168,8 +208,9 @@ def _keep_notebook(notebook, path):
     nbformat.write(notebook, path)
 
 
-def _record(job, tests, outcomes, notes, written):
-    results = [_test_result(t, outcomes.get(t["name"], (None, None))[1], job.limits) for t in tests]
+def _record(job, tests, outcomes, notes, written, known_mistakes=None):
+    results = [_test_result(t, outcomes.get(t["name"], (None, None))[1], job.limits,
+                            (known_mistakes or {}).get(t["name"])) for t in tests]
     failed = [r["cell"]["name"] for r in results if r["score"] < r["cell"]["points"]]
     summary = (f"graded; failed {len(failed)} of {len(results)} tests: {', '.join(failed)}"
                if failed else "graded; all tests passed")
@@ -180,9 +221,12 @@ def _record(job, tests, outcomes, notes, written):
             "status": status, "written": written}
 
 
-def _test_result(test, outcome, limits):
+def _test_result(test, outcome, limits, known_mistake=None):
     score = test["points"] if outcome is not None and outcome.status == "ok" else 0.0
-    return {"cell": test, "score": score, "message": _message(test, outcome, limits)}
+    message = _message(test, outcome, limits)
+    if known_mistake and score < test["points"]:
+        message += f" Your code behaves like a known mistake: {known_mistake}"
+    return {"cell": test, "score": score, "message": message}
 
 
 def _message(test, outcome, limits):

@@ -8,9 +8,12 @@ import pytest
 
 from conftest import REPO, run_nncourse
 from nncourse.check import secret_lines
+from nncourse.chapters import get_chapter
+from nncourse.mutants import catalogue, write_mutated_package
 from nncourse.stubs import write_student_package
 
 CHAPTER = "ch01_perceptron"
+STRICT = next(m for m in catalogue(get_chapter(CHAPTER)) if m.name == "strict-inequality")
 RELEASE = REPO / "exercises" / CHAPTER
 
 
@@ -38,6 +41,10 @@ def make_submissions(root):
     missing = release_copy(root / "no_notebook" / CHAPTER)
     (missing / f"{CHAPTER}.ipynb").unlink()
 
+    known = root / "known_mistake" / CHAPTER
+    shutil.copytree(REPO / "solutions" / CHAPTER, known)
+    write_mutated_package(REPO / "nnlib", STRICT, known / "nnlib")
+
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
@@ -55,7 +62,8 @@ def test_grades_csv_has_the_contract_columns_and_one_row_per_student(graded):
     out, rows, _ = graded
     header = (out / "grades.csv").read_text().splitlines()[0]
     assert header == "student_id,assignment,score,max_score,status"
-    assert sorted(rows) == ["broken_import", "half_done", "no_notebook", "reference", "untouched"]
+    assert sorted(rows) == ["broken_import", "half_done", "known_mistake", "no_notebook",
+                            "reference", "untouched"]
     assert {r["assignment"] for r in rows.values()} == {CHAPTER}
     assert len({r["max_score"] for r in rows.values()}) == 1
 
@@ -104,6 +112,14 @@ def test_feedback_explains_visible_and_hidden_failures(graded):
     page = html.unescape((graded[0] / "feedback" / "half_done.html").read_text(encoding="utf-8"))
     assert "NotImplementedError: Perceptron.update is yours to write" in page
     assert "Not implemented yet: a function this test needs still raises" in page
+
+
+def test_feedback_names_the_catalogued_mistake_a_hidden_test_recognises(graded):
+    page = html.unescape((graded[0] / "feedback" / "known_mistake.html").read_text(encoding="utf-8"))
+    assert f"Your code behaves like a known mistake: {STRICT.hint}" in page
+    for student in ("half_done", "untouched"):  # not implemented: nothing to recognise
+        other = (graded[0] / "feedback" / f"{student}.html").read_text(encoding="utf-8")
+        assert "known mistake" not in other
 
 
 def test_autograde_rejects_an_unknown_assignment_and_an_empty_folder(tmp_path):
