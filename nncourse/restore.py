@@ -89,6 +89,8 @@ def _names(source):
             bound.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.arg):  # parameters of functions and lambdas
+            bound.add(node.arg)
     return bound, used - bound
 
 

@@ -1,0 +1,1 @@
+"""Hostile submissions for the autograder (see :mod:`tests.hostile.corpus`)."""
