@@ -36,6 +36,7 @@ class Recorder:
     def __init__(self, db_url, chapter, tests, written):
         self.gradebook = open_gradebook(db_url)
         self.assignment, self.notebook = chapter.id, chapter.notebook.removesuffix(".ipynb")
+        self.written = [name for name, _ in written]
         self._register(tests, written)
 
     def _register(self, tests, written):
@@ -63,9 +64,11 @@ class Recorder:
         for test in result.tests:
             grade = gb.find_grade(test.cell.name, self.notebook, self.assignment, result.student_id)
             grade.auto_score, grade.needs_manual_grade = test.score, False
-        for name, _, _ in result.written:
+        answered = {name for name, _, _ in result.written}
+        for name in self.written:  # no notebook, no answer: nothing waits for a TA
             grade = gb.find_grade(name, self.notebook, self.assignment, result.student_id)
-            grade.auto_score, grade.needs_manual_grade = None, grade.manual_score is None
+            grade.auto_score = None if name in answered else 0.0
+            grade.needs_manual_grade = name in answered and grade.manual_score is None
         gb.db.commit()
 
     def close(self):

@@ -50,12 +50,18 @@ def work_folder_name(student_id):
     return "s" + hashlib.sha256(student_id.encode()).hexdigest()[:16]
 
 
+class _Unreadable(Exception):
+    """The submission cannot be graded at all; the message is its status."""
+
+
 def grade(job):
     """Grade ``job``; return the result as a dict (see :class:`nncourse.grading.Result`)."""
     source = nbformat.read(job.source_notebook, as_version=4)
     tests, written = [asdict(t) for t in test_cells(source)], written_cells(source)
     try:
         return _grade(job, source, tests, written)
+    except _Unreadable as problem:
+        return _record(job, tests, {}, [str(problem)], [])
     except Exception as err:  # never lose the batch to one submission
         return _record(job, tests, {}, [f"grading failed: {type(err).__name__}: {err}"], [])
 
@@ -68,37 +74,44 @@ def crash_record(job):
 
 
 def _grade(job, source, tests, written):
-    folder = Path(job.folder)
-    notebook_path = folder / job.notebook
-    if not notebook_path.is_file():
-        return _record(job, tests, {}, [f"no {job.chapter_id}/{job.notebook} in the submission"], [])
-    if notebook_path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        return _record(job, tests, {}, [f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 10**6} MB"], [])
+    graded_nb, notes = _prepare(job, source, _student_notebook(job))
+    test_ids = {t["name"] for t in tests}
+    run = run_notebook(graded_nb, job.work, job.limits, env=_kernel_env(job),
+                       is_test=lambda cell: _grade_id(cell) in test_ids,
+                       followup=lambda run: _diagnoses(graded_nb, run, job))
+    outcomes = {_grade_id(graded_nb.cells[i]): c for i, c in run.cells.items()}
+    notes += _incidents(graded_nb, run, job.limits)
+    all_passed = all(getattr(outcomes.get(name), "status", None) == "ok" for name in test_ids)
+    if not all_passed and not any("tamper" in n or "compile" in n for n in notes):
+        notes += [p for p in [import_problem(job.work, job.limits)] if p]
+    _keep_notebook(graded_nb, Path(job.autograded))
+    known = {name: hint for (name, hint), outcome in run.followups.items() if outcome.status == "ok"}
+    return _record(job, tests, outcomes, notes, _answers(graded_nb, written), known)
+
+
+def _student_notebook(job):
+    """The submitted notebook, or raise :class:`_Unreadable` saying what is wrong."""
+    path = Path(job.folder) / job.notebook
+    if not path.is_file():
+        raise _Unreadable(f"no {job.chapter_id}/{job.notebook} in the submission")
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise _Unreadable(f"the notebook is larger than {MAX_NOTEBOOK_BYTES // 10**6} MB")
     try:
-        student_nb = read_notebook(notebook_path)
+        return read_notebook(path)
     except ValueError as err:
-        return _record(job, tests, {}, [str(err)], [])
+        raise _Unreadable(str(err)) from None
+
+
+def _prepare(job, source, student_nb):
+    """Lay out ``job.work`` (the restored nnlib); the notebook to run and notes so far."""
     work = Path(job.work)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    notes = restore_package(folder / "nnlib", job.release_nnlib, work / "nnlib")
+    notes = restore_package(Path(job.folder) / "nnlib", job.release_nnlib, work / "nnlib")
     graded_nb, cell_notes = rebuild_notebook(source, student_nb)
     prune_unneeded_cells(graded_nb, lambda cell: _grade_id(cell) is not None)
-    notes += cell_notes + _ignored_files(folder, job.notebook)
-    test_ids = {t["name"] for t in tests}
-    run = run_notebook(graded_nb, work, job.limits, env=_kernel_env(job),
-                       is_test=lambda cell: _grade_id(cell) in test_ids,
-                       followup=lambda run: _diagnoses(graded_nb, run, job))
-    outcomes = {_grade_id(graded_nb.cells[i]): (i, c) for i, c in run.cells.items()}
-    notes += _incidents(graded_nb, run, job.limits)
-    if any(outcomes.get(t["name"], (0, None))[1] is None or outcomes[t["name"]][1].status != "ok"
-           for t in tests) and not any("tamper" in n or "compile" in n for n in notes):
-        notes += [p for p in [import_problem(work, job.limits)] if p]
-    _keep_notebook(graded_nb, Path(job.autograded))
-    known = {name: hint for (name, hint), outcome in run.followups.items()
-             if outcome.status == "ok"}
-    return _record(job, tests, outcomes, notes, _answers(graded_nb, written), known)
+    return graded_nb, notes + cell_notes + _ignored_files(Path(job.folder), job.notebook)
 
 
 @dataclass(frozen=True)
@@ -209,7 +222,7 @@ def _keep_notebook(notebook, path):
 
 
 def _record(job, tests, outcomes, notes, written, known_mistakes=None):
-    results = [_test_result(t, outcomes.get(t["name"], (None, None))[1], job.limits,
+    results = [_test_result(t, outcomes.get(t["name"]), job.limits,
                             (known_mistakes or {}).get(t["name"])) for t in tests]
     failed = [r["cell"]["name"] for r in results if r["score"] < r["cell"]["points"]]
     summary = (f"graded; failed {len(failed)} of {len(results)} tests: {', '.join(failed)}"
