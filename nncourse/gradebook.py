@@ -2,15 +2,24 @@
 
 Only the batch's main process writes, one submission at a time, so a batch is a single
 writer whatever ``--jobs`` is. SQLite is safe for that; two batches writing the same SQLite
-file at once are not (nbgrader's own advice). PostgreSQL takes concurrent batches.
+file at once are not (nbgrader's own advice). On PostgreSQL, concurrent batches are safe:
+nbgrader creates tables and rows check-then-insert, so every write of a batch (creating
+the gradebook, registering the assignment, recording a student) holds a PostgreSQL
+advisory lock that all nncourse batches share.
 """
 import os
 import sys
 import warnings
 from pathlib import Path
 
+from contextlib import contextmanager
+
 from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SAWarning
+from sqlalchemy.pool import NullPool
+
+LOCK_KEY = 0x6E6E636F  # "nnco": the advisory lock every nncourse batch takes to write
 
 
 def default_url(out_dir):
@@ -34,10 +43,12 @@ class Recorder:
     """Registers an assignment's cells, then records each student's scores."""
 
     def __init__(self, db_url, chapter, tests, written):
-        self.gradebook = open_gradebook(db_url)
+        self.lock = _WriteLock(db_url)
         self.assignment, self.notebook = chapter.id, chapter.notebook.removesuffix(".ipynb")
         self.written = [name for name, _ in written]
-        self._register(tests, written)
+        with self.lock.held():
+            self.gradebook = open_gradebook(db_url)
+            self._register(tests, written)
 
     def _register(self, tests, written):
         gb = self.gradebook
@@ -56,6 +67,10 @@ class Recorder:
 
     def record(self, result):
         """Write one result's autograded scores; written answers await a TA."""
+        with self.lock.held():
+            self._record(result)
+
+    def _record(self, result):
         gb = self.gradebook
         gb.update_or_create_student(result.student_id)
         with warnings.catch_warnings():  # nbgrader's add_submission trips an autoflush warning
@@ -73,3 +88,30 @@ class Recorder:
 
     def close(self):
         self.gradebook.close()
+        self.lock.close()
+
+
+class _WriteLock:
+    """A PostgreSQL advisory lock shared by all batches; does nothing on other databases."""
+
+    def __init__(self, db_url):
+        self.connection = None
+        if db_url.startswith("postgresql"):
+            self.engine = create_engine(db_url, poolclass=NullPool)
+            self.connection = self.engine.connect()
+
+    @contextmanager
+    def held(self):
+        if self.connection is None:
+            yield
+            return
+        self.connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+        try:
+            yield
+        finally:
+            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.engine.dispose()
