@@ -1,6 +1,7 @@
-"""An IPython kernel with the grader's limits, started as ``python -m nncourse.kernel -f FILE``.
+"""The grader's limits, applied by each grading kernel before it starts (see
+:mod:`nncourse.zygote`).
 
-Before the kernel starts it limits, from the environment the grader sets:
+From the environment the grader sets, a kernel limits:
 ``NNCOURSE_MEMORY_MB`` the address space (a runaway allocation raises ``MemoryError``),
 ``NNCOURSE_FILE_MB`` the size of any file it writes, and core dumps (none). It also caps
 what the kernel sends as output at ``NNCOURSE_OUTPUT_BYTES`` (stdout and stderr together);
@@ -40,17 +41,3 @@ def cap_output(limit):
         return write(self, text[:room]) if len(text) > room else write(self, text)
 
     OutStream.write = capped_write
-
-
-def main():
-    set_limits()
-    output_limit = int(os.environ.get("NNCOURSE_OUTPUT_BYTES", "0"))
-    if output_limit > 0:
-        cap_output(output_limit)
-    from ipykernel.kernelapp import launch_new_instance
-
-    launch_new_instance()
-
-
-if __name__ == "__main__":
-    main()

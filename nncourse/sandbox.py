@@ -5,7 +5,8 @@ next cells run; if the kernel does not answer after the interrupt it is restarte
 that kills the kernel (``os._exit``, a segfault) is recorded and a new kernel takes over.
 After a restart, the ordinary cells that ran before (setup, solution cells, never test
 cells) are replayed to restore the state, and grading continues with the next cell. The
-kernel itself (:mod:`nncourse.kernel`) limits memory, file size and output.
+kernel itself (:mod:`nncourse.kernel`) limits memory, file size and output. Kernels are
+forked from a warm zygote (:mod:`nncourse.zygote`), so starting one costs milliseconds.
 
 The verdict for a cell is the status of the kernel's ``execute_reply``: an exception
 anywhere in the cell makes it ``error``, whatever the cell printed, to stdout or stderr,
@@ -13,17 +14,22 @@ and even if the traceback display was tampered with.
 """
 import asyncio
 import os
-import sys
+import queue
+import uuid
 from dataclasses import dataclass, field
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+
+from .zygote import ForkedProcess, Zygote
 
 TIMEOUT_ENAME = "GraderTimeout"
 MEMORY_ENAMES = {"MemoryError", "_ArrayMemoryError"}
 PROBE_SECONDS = 10
+READY_SECONDS = 60
 
 
 @dataclass
@@ -55,11 +61,40 @@ class NotebookRun:
     followups: dict = field(default_factory=dict)  # key -> CellRun of a follow-up cell
 
 
-class LimitedKernelManager(AsyncKernelManager):
-    """Starts :mod:`nncourse.kernel` (an IPython kernel that applies the limits)."""
+class ZygoteProvisioner(LocalProvisioner):
+    """Starts each kernel by forking this process's zygote (:mod:`nncourse.zygote`)
+    instead of running a command; the kernel applies the limits itself."""
 
-    def format_kernel_cmd(self, extra_arguments=None):
-        return [sys.executable, "-m", "nncourse.kernel", "-f", self.connection_file]
+    async def launch_kernel(self, cmd, **kwargs):
+        pid = _zygote().fork_kernel(self.parent.connection_file, kwargs.get("cwd") or os.getcwd(),
+                                    kwargs.get("env") or os.environ)
+        self.process, self.pid, self.pgid = ForkedProcess(pid), pid, pid
+        self.cwd = kwargs.get("cwd")
+        return self.connection_info
+
+    async def wait(self):
+        """Wait for the kernel to be gone (polling every few ms, not every 0.1 s)."""
+        while self.process is not None and self.process.poll() is None:
+            await asyncio.sleep(0.005)
+        self.process = None
+        return 0
+
+
+_ZYGOTES = []
+
+
+def _zygote():
+    """This process's zygote, started on first use (and again if it died)."""
+    if not _ZYGOTES or _ZYGOTES[0].process.poll() is not None:
+        _ZYGOTES[:] = [Zygote()]
+    return _ZYGOTES[0]
+
+
+def _kernel_manager():
+    km = AsyncKernelManager(kernel_name="python3")
+    km.kernel_id = str(uuid.uuid4())
+    km.provisioner = ZygoteProvisioner(kernel_id=km.kernel_id, kernel_spec=km.kernel_spec, parent=km)
+    return km
 
 
 class _Restart(Exception):
@@ -103,7 +138,7 @@ async def _run(notebook, cwd, limits, env, is_test, followup):
 
 async def _start(notebook, cwd, limits, env):
     """A notebook client with its own freshly started limited kernel."""
-    km = LimitedKernelManager()
+    km = _kernel_manager()
     await km.start_kernel(cwd=str(cwd), env=env)
     client = NotebookClient(
         notebook, km=km, timeout=limits.timeout, allow_errors=True,
@@ -113,11 +148,33 @@ async def _start(notebook, cwd, limits, env):
     client.kc = km.client()
     client.kc.start_channels()
     try:
-        await client.kc.wait_for_ready(timeout=60)
+        await _wait_ready(client.kc, READY_SECONDS)
     except RuntimeError:
         await _stop(client)
         raise
     return client
+
+
+async def _wait_ready(kc, timeout):
+    """Return once the kernel answers on the shell channel and its output reaches us.
+
+    (jupyter_client's ``wait_for_ready`` also waits, every time, for 0.2 s of silence.)
+    """
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        request = kc.kernel_info()
+        try:
+            while (await kc.get_shell_msg(timeout=1))["parent_header"].get("msg_id") != request:
+                pass
+            while True:  # the idle status of that request proves IOPub is subscribed
+                msg = await kc.get_iopub_msg(timeout=0.5)
+                if msg["parent_header"].get("msg_id") == request \
+                        and msg["content"].get("execution_state") == "idle":
+                    return
+        except queue.Empty:
+            if not await kc.is_alive():
+                raise RuntimeError("the kernel died while starting") from None
+    raise RuntimeError(f"the kernel did not answer within {timeout} s")
 
 
 async def _stop(client):

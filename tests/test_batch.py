@@ -24,8 +24,8 @@ def make_batch(root, count):
 
 
 def grading_kernels():
-    """Process ids of grading kernels (nncourse.kernel) still running on this machine."""
-    proc = subprocess.run(["pgrep", "-f", "-m", "50", "nncourse.kernel"], capture_output=True, text=True)
+    """Process ids of grading kernels and their zygotes (``python -m nncourse.zygote``)."""
+    proc = subprocess.run(["pgrep", "-f", "nncourse.zygote"], capture_output=True, text=True)
     return set(proc.stdout.split())
 
 
