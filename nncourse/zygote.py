@@ -33,6 +33,7 @@ def main():
     """
     os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"  # no threads to fork
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's import-time warning
     for module in PRELOAD:
         __import__(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps nothing: no zombies
