@@ -13,6 +13,7 @@ screen (:mod:`nncourse.screen`), is replaced by the release's stub file.
 """
 import ast
 import copy
+import json
 import shutil
 from pathlib import Path
 
@@ -214,11 +215,16 @@ def _bound_names(node):
 def read_notebook(path):
     """The notebook at ``path``, or raise ``ValueError`` saying why it cannot be read."""
     try:
-        notebook = nbformat.read(path, as_version=4)
+        text = Path(path).read_text(encoding="utf-8")
+        data = json.loads(text)
     except UnicodeDecodeError as err:
         raise ValueError(f"the notebook is not valid JSON: not UTF-8 text ({err.reason})") from None
-    except Exception as err:  # nbformat raises NotJSONError, JSONDecodeError, ...
-        raise ValueError(f"the notebook is not valid JSON: {str(err).splitlines()[0][:200]}") from None
-    if not isinstance(notebook.get("cells"), list):
-        raise ValueError("the notebook is not valid JSON: it has no list of cells")
-    return notebook
+    except json.JSONDecodeError as err:
+        raise ValueError(f"the notebook is not valid JSON: {err.msg} (line {err.lineno}, "
+                         f"column {err.colno})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise ValueError("the file is JSON but not a notebook: it has no list of cells")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as err:  # nbformat raises several kinds for a JSON that is no notebook
+        raise ValueError(f"the file is JSON but not a notebook: {str(err).splitlines()[0][:200]}") from None

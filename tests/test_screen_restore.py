@@ -7,8 +7,8 @@ import pytest
 
 from conftest import REPO
 from nncourse.chapters import CHAPTERS
-from nncourse.restore import (EMPTY_ANSWER, prune_unneeded_cells, rebuild_notebook,
-                              restore_package)
+from nncourse.restore import (EMPTY_ANSWER, prune_unneeded_cells, read_notebook,
+                              rebuild_notebook, restore_package)
 from nncourse.screen import screen
 from nncourse.stubs import write_student_package
 
@@ -196,3 +196,17 @@ def test_pruning_keeps_what_graded_cells_need_and_drops_the_rest():
     prune_unneeded_cells(notebook, lambda c: "nbgrader" in c.metadata)
     assert [c.source.split("\n")[0] for c in notebook.cells] == [
         "import numpy as np", "scale = 2", "%matplotlib inline", "assert (data * scale).sum() == 6"]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"cells": [', "the notebook is not valid JSON: Expecting value (line 1, column 12)"),
+    (b"\xff\xfe{}", "the notebook is not valid JSON: not UTF-8 text"),
+    (b"[1, 2]", "the file is JSON but not a notebook: it has no list of cells"),
+    (b'{"cells": [{"cell_type": "code"}], "nbformat": 4}', "the file is JSON but not a notebook"),
+])
+def test_an_unreadable_notebook_is_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(ValueError) as err:
+        read_notebook(path)
+    assert str(err.value).startswith(message)
