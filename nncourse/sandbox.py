@@ -198,12 +198,22 @@ async def _execute(client, notebook, index, run, limits):
 async def _execute_extra(client, source):
     """Run a cell that is not part of the notebook; return its outcome."""
     try:
-        outcome = await _outcome_of(client, nbformat.v4.new_code_cell(source), -1)
+        outcome = await _aside(client, source)
     except DeadKernelError:
         raise _Restart() from None
     if outcome.status == "timeout" and not await _responsive(client):
         raise _Restart()
     return outcome
+
+
+async def _aside(client, source):
+    """Run ``source`` in the kernel as a cell of a scratch notebook (nbclient stores an
+    executed cell back into its notebook at the cell's index, which must not be ours)."""
+    notebook, client.nb = client.nb, nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    try:
+        return await _outcome_of(client, client.nb.cells[0], 0)
+    finally:
+        client.nb = notebook
 
 
 async def _outcome_of(client, cell, index):
@@ -227,7 +237,7 @@ async def _responsive(client):
     """After an interrupt: does the kernel answer a trivial request within a few seconds?"""
     timeout, client.timeout = client.timeout, PROBE_SECONDS
     try:
-        return (await _outcome_of(client, nbformat.v4.new_code_cell("None"), -1)).status == "ok"
+        return (await _aside(client, "None")).status == "ok"
     except DeadKernelError:
         return False
     finally:
@@ -235,12 +245,12 @@ async def _responsive(client):
 
 
 async def _replay(client, notebook, run, is_test):
-    """Re-run, in a new kernel, the non-test cells that completed before (outputs kept)."""
+    """Re-run, in a new kernel, the non-test cells that completed before (their recorded
+    outputs are kept)."""
     for index, outcome in sorted(run.cells.items()):
         cell = notebook.cells[index]
         if outcome.status == "ok" and not is_test(cell):
-            replay = nbformat.v4.new_code_cell(cell.source)
             try:
-                await client.async_execute_cell(replay, index)
+                await _aside(client, cell.source)
             except DeadKernelError:
                 raise _Restart() from None

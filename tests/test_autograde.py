@@ -4,6 +4,7 @@ import csv
 import html
 import shutil
 
+import nbformat
 import pytest
 
 from conftest import REPO, run_nncourse
@@ -120,6 +121,17 @@ def test_feedback_names_the_catalogued_mistake_a_hidden_test_recognises(graded):
     for student in ("half_done", "untouched"):  # not implemented: nothing to recognise
         other = (graded[0] / "feedback" / f"{student}.html").read_text(encoding="utf-8")
         assert "known mistake" not in other
+
+
+def test_follow_up_cells_leave_the_executed_notebook_alone(graded):
+    """Diagnoses and the import probe run after the notebook, in the same kernel; the kept
+    notebook still holds exactly the cells that were graded, with their own outputs."""
+    out = graded[0]
+    kept = nbformat.read(out / "autograded" / "known_mistake" / CHAPTER / f"{CHAPTER}.ipynb", 4)
+    source = nbformat.read(REPO / "solutions" / CHAPTER / f"{CHAPTER}.ipynb", 4)
+    ids = lambda nb: [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]  # noqa: E731
+    assert [i for i in ids(kept) if i] == [i for i in ids(source) if i]
+    assert not any("_load_package" in c.source or "_traceback" in c.source for c in kept.cells)
 
 
 def test_autograde_rejects_an_unknown_assignment_and_an_empty_folder(tmp_path):
