@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from .chapters import CHAPTERS
+from .submission import test_cells, written_cells
 
 CLASS_ID = "(class)"
 NO_SUBMISSION = "no submission"
@@ -46,24 +47,17 @@ class GradedCell:
 
 
 def source_cells(notebook_path):
-    """The graded cells of a source notebook, in notebook order.
+    """The graded cells of a source notebook: its tests, then its written answers.
 
-    A test cell's topic is its ``metadata["nncourse"]["topic"]``; an untagged test cell
-    is its own topic (its ``grade_id``), so nothing is silently left out.
+    A test's topic is :attr:`nncourse.submission.TestCell.topic` (an untagged test cell is
+    its own topic, so nothing is silently left out).
     """
     try:
         notebook = nbformat.read(notebook_path, as_version=4)
     except FileNotFoundError:
         raise FileNotFoundError(f"no source notebook {notebook_path}") from None
-    cells = []
-    for cell in notebook.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            written = bool(meta.get("solution"))
-            tagged = cell.metadata.get("nncourse", {}).get("topic", meta["grade_id"])
-            topic = "" if written else tagged
-            cells.append(GradedCell(meta["grade_id"], float(meta.get("points", 0)), written, topic))
-    return cells
+    return [GradedCell(t.name, t.points, False, t.topic) for t in test_cells(notebook)] + \
+        [GradedCell(name, points, True, "") for name, points in written_cells(notebook)]
 
 
 def course_cells(repo_root):

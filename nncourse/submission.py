@@ -6,13 +6,10 @@ student's solution cells (:func:`nncourse.restore.rebuild_notebook`); rebuild th
 (:func:`nncourse.restore.restore_package`); run the notebook in a limited kernel
 (:mod:`nncourse.sandbox`); score each test cell by how its execution ended.
 """
+import functools
 import hashlib
 import json
-import os
-import re
 import shutil
-import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,10 +51,17 @@ class _Unreadable(Exception):
     """The submission cannot be graded at all; the message is its status."""
 
 
+@functools.lru_cache(maxsize=4)
+def _source(path):
+    """The instructor's notebook, its test cells (as dicts) and its written cells; read once
+    per worker process (grading never changes it: the notebook to run is a deep copy)."""
+    source = nbformat.read(path, as_version=4)
+    return source, [asdict(t) for t in test_cells(source)], written_cells(source)
+
+
 def grade(job):
     """Grade ``job``; return the result as a dict (see :class:`nncourse.grading.Result`)."""
-    source = nbformat.read(job.source_notebook, as_version=4)
-    tests, written = [asdict(t) for t in test_cells(source)], written_cells(source)
+    source, tests, written = _source(job.source_notebook)
     try:
         return _grade(job, source, tests, written)
     except _Unreadable as problem:
@@ -68,8 +72,7 @@ def grade(job):
 
 def crash_record(job):
     """The zero result of a submission whose grading worker died twice."""
-    source = nbformat.read(job.source_notebook, as_version=4)
-    return _record(job, [asdict(t) for t in test_cells(source)], {},
+    return _record(job, _source(job.source_notebook)[1], {},
                    ["grading failed: the grading worker process died twice on this submission"], [])
 
 
@@ -78,15 +81,21 @@ def _grade(job, source, tests, written):
     test_ids = {t["name"] for t in tests}
     run = run_notebook(graded_nb, job.work, job.limits, env=_kernel_env(job),
                        is_test=lambda cell: _grade_id(cell) in test_ids,
-                       followup=lambda run: _diagnoses(graded_nb, run, job))
-    outcomes = {_grade_id(graded_nb.cells[i]): c for i, c in run.cells.items()}
+                       followup=lambda run: _followups(graded_nb, run, job, tests, notes))
+    outcomes = _outcomes(graded_nb, run)
     notes += _incidents(graded_nb, run, job.limits)
-    all_passed = all(getattr(outcomes.get(name), "status", None) == "ok" for name in test_ids)
-    if not all_passed and not any("tamper" in n or "compile" in n for n in notes):
-        notes += [p for p in [import_problem(job.work, job.limits)] if p]
+    probe = run.followups.get(IMPORT_PROBE_KEY)
+    if probe is not None and probe.status == "error":
+        notes.append(f"nnlib does not import: {probe.evalue}")
     _keep_notebook(graded_nb, Path(job.autograded))
-    known = {name: hint for (name, hint), outcome in run.followups.items() if outcome.status == "ok"}
+    known = {key[1]: key[2] for key, outcome in run.followups.items()
+             if key[0] == "diagnosis" and outcome.status == "ok"}
     return _record(job, tests, outcomes, notes, _answers(graded_nb, written), known)
+
+
+def _outcomes(notebook, run):
+    """``{grade_id: CellRun}`` of the cells that ran."""
+    return {_grade_id(notebook.cells[i]): c for i, c in run.cells.items()}
 
 
 def _student_notebook(job):
@@ -116,12 +125,17 @@ def _prepare(job, source, student_nb):
 
 @dataclass(frozen=True)
 class TestCell:
-    """A graded test cell of the source notebook."""
+    """A graded test cell of the source notebook.
+
+    ``topic`` is what it grades: ``metadata["nncourse"]["topic"]`` (a function of
+    ``nncourse/chapters.py`` or a label such as "training"), else the cell's own name.
+    """
 
     name: str
     points: float
     hidden: bool
     hint: str
+    topic: str = ""
 
 
 def test_cells(notebook):
@@ -130,9 +144,10 @@ def test_cells(notebook):
     for cell in notebook.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):
-            hint = cell.metadata.get("nncourse", {}).get("hint", "")
+            ours = cell.metadata.get("nncourse", {})
             cells.append(TestCell(meta["grade_id"], float(meta.get("points", 0)),
-                                  HIDDEN_MARK in cell.source, hint))
+                                  HIDDEN_MARK in cell.source, ours.get("hint", ""),
+                                  ours.get("topic", meta["grade_id"])))
     return cells
 
 
@@ -151,22 +166,44 @@ _load_package({package!r}, "nnlib_reference")
 """
 
 
-def _diagnoses(notebook, run, job):
-    """Follow-up cells: each failed hidden test, rerun with a catalogued mistake as the
-    reference. If the student's code passes against the mistake, it makes that mistake."""
+IMPORT_PROBE_KEY = ("import",)
+IMPORT_PROBE = """\
+import traceback as _traceback
+try:
+    import nnlib
+except BaseException as _err:
+    _frames = [f for f in _traceback.extract_tb(_err.__traceback__)
+               if "/nnlib/" in f.filename.replace("\\\\", "/")]
+    _where = "" if not _frames else " (nnlib/{}, line {})".format(
+        _frames[-1].filename.replace("\\\\", "/").split("/nnlib/")[-1], _frames[-1].lineno)
+    raise RuntimeError(f"{type(_err).__name__}: {_err}"[:300] + _where) from None
+"""
+
+
+def _followups(notebook, run, job, tests, notes):
+    """Cells to run once the notebook is done: the diagnoses of failed hidden tests and,
+    if a test failed for a reason not known yet, whether nnlib imports at all."""
+    outcomes = _outcomes(notebook, run)
+    failed = [t for t in tests if getattr(outcomes.get(t["name"]), "status", None) != "ok"]
+    cells = _diagnoses(failed, outcomes, job, {_grade_id(c): c.source for c in notebook.cells})
+    if failed and not any("tamper" in n or "compile" in n for n in notes):
+        cells[IMPORT_PROBE_KEY] = IMPORT_PROBE
+    return cells
+
+
+def _diagnoses(failed, outcomes, job, sources):
+    """Each hidden test that found a wrong result, rerun with each catalogued mistake of
+    its topic as the reference: if the student's code passes, it makes that mistake."""
     if not job.mutants:
         return {}
     mutants = json.loads((Path(job.mutants) / "index.json").read_text())
     cells = {}
-    for index, outcome in run.cells.items():
-        cell = notebook.cells[index]
-        topic = cell.metadata.get("nncourse", {}).get("topic")
-        if outcome.status != "error" or outcome.ename != "AssertionError" \
-                or HIDDEN_MARK not in cell.source:
+    for test in failed:
+        if not test["hidden"] or getattr(outcomes.get(test["name"]), "ename", "") != "AssertionError":
             continue
-        for mutant in (m for m in mutants if m["function"] == topic):
+        for mutant in (m for m in mutants if m["function"] == test["topic"]):
             prelude = DIAGNOSIS.format(package=str(Path(job.mutants) / mutant["folder"]))
-            cells[(_grade_id(cell), mutant["hint"])] = prelude + cell.source
+            cells[("diagnosis", test["name"], mutant["hint"])] = prelude + sources[test["name"]]
     return cells
 
 
@@ -175,8 +212,9 @@ def _grade_id(cell):
 
 
 def _kernel_env(job):
-    return {REPO_ENV: job.repo_root, "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": ""}
+    """Variables the kernel adds to the grader's environment (the zygote has already
+    imported matplotlib with the Agg backend)."""
+    return {REPO_ENV: job.repo_root}
 
 
 def _incidents(notebook, run, limits):
@@ -268,22 +306,3 @@ def _hidden_message(ename):
         return ("A hidden test compared your code with the reference on inputs you have not "
                 "seen, and they disagreed.")
     return f"Your code raised {ename} on inputs you have not seen."
-
-
-def import_problem(folder, limits=None):
-    """Why ``import nnlib`` fails in ``folder`` (with the file and line), or None."""
-    limits = limits or Limits()
-    env = dict(os.environ, NNCOURSE_MEMORY_MB=str(limits.memory_mb), MPLBACKEND="Agg")
-    command = [sys.executable, "-c", "from nncourse.kernel import set_limits; set_limits(); "
-                                     "import sys; sys.path.insert(0, '.'); import nnlib"]
-    try:
-        proc = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
-                              timeout=limits.timeout)
-    except subprocess.TimeoutExpired:
-        return f"nnlib does not import: it ran for more than {limits.timeout:g} s"
-    if proc.returncode == 0:
-        return None
-    lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
-    frames = re.findall(r'File "[^"]*[/\\](nnlib[/\\][^"]+)", line (\d+)', proc.stderr)
-    where = " ({}, line {})".format(*frames[-1]) if frames else ""
-    return f"nnlib does not import: {lines[-1].strip()[:300]}{where}"
