@@ -39,8 +39,9 @@ def _parser():
     p.add_argument("assignment", metavar="ASSIGNMENT")
     p.add_argument("--submissions", type=Path, required=True, metavar="DIR")
     p.add_argument("--out", type=Path, required=True, metavar="OUT",
-                   help="writes OUT/grades.csv, OUT/feedback/<student_id>.html, OUT/results/ "
-                        "(kept for resuming) and OUT/autograded/ (executed notebooks)")
+                   help="writes OUT/grades.csv, OUT/feedback/<student_id>/<assignment>/ "
+                        "(nbgrader's layout), OUT/results/ (kept for resuming) and "
+                        "OUT/autograded/ (executed notebooks)")
     p.add_argument("--timeout", type=float, default=60, metavar="S",
                    help="seconds per notebook cell (default 60)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB",

@@ -20,6 +20,7 @@ import nbformat
 from tqdm.auto import tqdm
 
 from . import results as results_store
+from .feedback_layout import copy_exchange_stamps, feedback_path
 from .gradebook import Recorder, default_url
 from .mutants import catalogue as mutant_catalogue
 from .mutants import write_mutated_package
@@ -81,7 +82,8 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progres
               db_url=None, diagnose=True):
     """Grade every ``submissions_dir/<student_id>/<assignment>/``; return the results.
 
-    Writes ``out_dir/grades.csv``, ``out_dir/feedback/<student_id>.html``, the executed
+    Writes ``out_dir/grades.csv``, ``out_dir/feedback/<student_id>/<assignment>/<assignment>.html``
+    (with the submission's exchange stamps, for ``nbgrader release_feedback``), the executed
     notebooks under ``out_dir/autograded/`` and the scores to the gradebook ``db_url``
     (default ``sqlite:///out_dir/gradebook.db``). ``jobs`` submissions are graded at a time.
     Each result is also kept in ``out_dir/results/<student_id>.json`` as soon as it is
@@ -126,7 +128,9 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progres
     results = sorted([*reused.values(), *graded], key=lambda r: r.student_id)
     write_grades(out_dir / "grades.csv", results)
     for result in results:
-        write_feedback(out_dir / "feedback" / f"{result.student_id}.html", result)
+        page = feedback_path(out_dir, result.student_id, chapter.id)
+        write_feedback(page, result)
+        copy_exchange_stamps(submissions_dir / result.student_id / chapter.id, page.parent)
     return results
 
 

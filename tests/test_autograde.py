@@ -9,6 +9,7 @@ import pytest
 
 from conftest import REPO, run_nncourse
 from nncourse.check import secret_lines
+from nncourse.feedback_layout import feedback_path
 from nncourse.chapters import get_chapter
 from nncourse.mutants import catalogue, write_mutated_package
 from nncourse.stubs import write_student_package
@@ -103,23 +104,23 @@ def test_every_student_gets_feedback_without_hidden_test_code(graded):
     secrets = secret_lines(REPO, hidden_tests_only=True)
     assert len(secrets) > 10, "few hidden-test lines found: the leak check would be vacuous"
     for student in rows:
-        page = html.unescape((out / "feedback" / f"{student}.html").read_text(encoding="utf-8"))
+        page = html.unescape(feedback_path(out, student, CHAPTER).read_text(encoding="utf-8"))
         assert f"feedback for {student}" in page and "test_predict_hidden" in page
         leaked = [s for s in secrets if s in page]
         assert not leaked, f"{student}: {leaked[:3]}"
 
 
 def test_feedback_explains_visible_and_hidden_failures(graded):
-    page = html.unescape((graded[0] / "feedback" / "half_done.html").read_text(encoding="utf-8"))
+    page = html.unescape(feedback_path(graded[0], "half_done", CHAPTER).read_text(encoding="utf-8"))
     assert "NotImplementedError: Perceptron.update is yours to write" in page
     assert "Not implemented yet: a function this test needs still raises" in page
 
 
 def test_feedback_names_the_catalogued_mistake_a_hidden_test_recognises(graded):
-    page = html.unescape((graded[0] / "feedback" / "known_mistake.html").read_text(encoding="utf-8"))
+    page = html.unescape(feedback_path(graded[0], "known_mistake", CHAPTER).read_text(encoding="utf-8"))
     assert f"Your code behaves like a known mistake: {STRICT.hint}" in page
     for student in ("half_done", "untouched"):  # not implemented: nothing to recognise
-        other = (graded[0] / "feedback" / f"{student}.html").read_text(encoding="utf-8")
+        other = feedback_path(graded[0], student, CHAPTER).read_text(encoding="utf-8")
         assert "known mistake" not in other
 
 

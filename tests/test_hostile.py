@@ -14,6 +14,7 @@ from conftest import REPO, run_nncourse
 from hostile.corpus import (CASES, CHAPTER, CONTROLS, MAX_SCORE, PROBES, RELEASE, STUB,
                             build_corpus, perceptron_source)
 from nncourse.check import secret_lines
+from nncourse.feedback_layout import feedback_path
 
 TIMEOUT_S = 3
 MEMORY_MB = 1500  # a kernel with numpy, matplotlib and the reference maps ~0.9 GB; the hog fails fast
@@ -109,11 +110,11 @@ def test_every_student_has_one_row_a_result_and_a_feedback_page(batch):
     assert sorted(batch.rows) == sorted(CASES)
     assert sorted(batch.results) == sorted(CASES)
     assert {row["assignment"] for row in batch.rows.values()} == {CHAPTER}
-    missing = [s for s in CASES if not (batch.out / "feedback" / f"{s}.html").is_file()]
+    missing = [s for s in CASES if not feedback_path(batch.out, s, CHAPTER).is_file()]
     assert not missing, f"no feedback page for {missing}"
     for student in CASES:
-        page = html.unescape((batch.out / "feedback" / f"{student}.html").read_text(encoding="utf-8"))
-        assert student in page, f"feedback/{student}.html does not name its student"
+        page = html.unescape(feedback_path(batch.out, student, CHAPTER).read_text(encoding="utf-8"))
+        assert student in page, f"feedback/{student}/{CHAPTER}/{CHAPTER}.html does not name its student"
 
 
 def test_controls_are_graded_as_when_alone(batch, controls_alone):
@@ -127,9 +128,9 @@ def test_no_feedback_page_shows_hidden_test_code(batch):
     secrets = secret_lines(REPO, hidden_tests_only=True)
     assert len(secrets) > 10, "few hidden-test lines found: the leak check would be vacuous"
     for student in CASES:
-        page = html.unescape((batch.out / "feedback" / f"{student}.html").read_text(encoding="utf-8"))
+        page = html.unescape(feedback_path(batch.out, student, CHAPTER).read_text(encoding="utf-8"))
         leaked = [s for s in secrets if s in page]
-        assert not leaked, f"feedback/{student}.html shows hidden-test lines: {leaked[:3]}"
+        assert not leaked, f"feedback/{student}/{CHAPTER}/{CHAPTER}.html shows hidden-test lines: {leaked[:3]}"
 
 
 def test_out_stays_small(batch):
