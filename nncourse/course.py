@@ -35,7 +35,7 @@ def make_course(course, chapter, repo_root):
         shutil.rmtree(course)
     shutil.copytree(Path(repo_root) / "solutions" / chapter.id, source,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    write_student_package(Path(repo_root) / "nnlib", source / "nnlib")
+    write_student_package(Path(repo_root) / "nnlib", source / "nnlib", chapter=chapter)
     (course / "nbgrader_config.py").write_text(CONFIG.format(
         root=str(course), course_id=COURSE_ID, db_url=f"sqlite:///{course / 'gradebook.db'}"))
     run_nbgrader(course, "generate_assignment", chapter.id, "--force")

@@ -139,7 +139,7 @@ def _grade_batch(chapter, submissions_dir, out_dir, repo_root, limits, students,
     """Grade ``students`` with ``jobs`` worker processes; ``keep`` each result on arrival."""
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
         release_nnlib = Path(scratch) / "release" / "nnlib"
-        write_student_package(Path(repo_root) / "nnlib", release_nnlib)
+        write_student_package(Path(repo_root) / "nnlib", release_nnlib, chapter=chapter)
         mutants = write_mutants(chapter, repo_root, Path(scratch) / "mutants") if diagnose else ""
         batch = [_job(chapter, sid, submissions_dir, out_dir, repo_root, limits, release_nnlib,
                       Path(scratch), mutants) for sid in students]

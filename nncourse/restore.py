@@ -6,8 +6,8 @@ hidden tests, locked cells, ordinary cells); only the solution cells, matched by
 change nothing, and the student's own scratch cells do not run.
 
 ``nnlib``: each file is the student's, with every definition the release owns restored:
-the student keeps the bodies of the functions the course asks for (all chapters) and any
-statement they added; a function, method or name of the release that they changed comes
+the student keeps the bodies of the functions their chapter asks for and any statement they
+added; a function, method or name of the release that they changed comes
 back from the release. A file that does not compile, or that breaks a rule of the tamper
 screen (:mod:`nncourse.screen`), is replaced by the release's stub file.
 """
@@ -102,8 +102,10 @@ def _screen_cell(cell, grade_id, notes):
         cell.source = f"raise RuntimeError({('rejected by the tamper screen: ' + str(violations[0]))!r})"
 
 
-def restore_package(student_dir, release_dir, dest):
-    """Write the nnlib to grade at ``dest``; return notes for the status (problems found)."""
+def restore_package(student_dir, release_dir, dest, graded=GRADED_FUNCTIONS):
+    """Write the nnlib to grade at ``dest``; return notes for the status (problems found).
+    The student keeps the bodies of the ``graded`` functions (``"module.Qual.name"``; a
+    chapter grades its own); every other function comes from the release."""
     student_dir, release_dir, dest = Path(student_dir), Path(release_dir), Path(dest)
     if dest.exists():
         shutil.rmtree(dest)
@@ -113,7 +115,7 @@ def restore_package(student_dir, release_dir, dest):
         relative = skeleton.relative_to(release_dir)
         label = f"nnlib/{relative.as_posix()}"
         merged, note = _restore_module(student_dir / relative, skeleton, label,
-                                       ".".join(relative.with_suffix("").parts))
+                                       ".".join(relative.with_suffix("").parts), graded)
         if note:
             notes.append(note)
         if merged is not None:
@@ -121,7 +123,7 @@ def restore_package(student_dir, release_dir, dest):
     return notes
 
 
-def _restore_module(student_file, skeleton_file, label, module):
+def _restore_module(student_file, skeleton_file, label, module, graded):
     """(merged source or None to keep the stub file, a note or None)."""
     if not student_file.is_file():
         return None, f"{label} is missing; the release's copy was graded"
@@ -136,14 +138,14 @@ def _restore_module(student_file, skeleton_file, label, module):
         return None, (f"{label} does not compile: SyntaxError: {err.msg} (line {err.lineno}); "
                       f"the release's copy was graded")
     skeleton = skeleton_file.read_text(encoding="utf-8")
-    merged, owned = _merge(text, tree, skeleton, ast.parse(skeleton), module)
+    merged, owned = _merge(text, tree, skeleton, ast.parse(skeleton), module, graded)
     violations = [v for v in screen(text, label) if any(lo <= v.line <= hi for lo, hi in owned)]
     if violations:
         return None, f"rejected by the tamper screen: {violations[0]}; the release's copy was graded"
     return merged, None
 
 
-def _merge(text, tree, skeleton, skeleton_tree, module):
+def _merge(text, tree, skeleton, skeleton_tree, module, graded):
     """The student's source with the release's definitions restored, and the line ranges
     (in the student's file) of what the student owns: graded functions and added statements."""
     lines, skel_lines = text.splitlines(), skeleton.splitlines()
@@ -155,7 +157,7 @@ def _merge(text, tree, skeleton, skeleton_tree, module):
         span = _span(node)
         if isinstance(node, _DEFS) and node.name in skel_defs:
             seen.add(node.name)
-            new = _restored_def(node, skel_defs[node.name], lines, skel_lines, module, owned)
+            new = _restored_def(node, skel_defs[node.name], lines, skel_lines, module, owned, graded)
             if new is not None:
                 edits.append((span, new))
         elif set(_bound_names(node)) & skel_names:
@@ -173,10 +175,10 @@ def _merge(text, tree, skeleton, skeleton_tree, module):
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def _restored_def(node, skel_node, lines, skel_lines, module, owned):
+def _restored_def(node, skel_node, lines, skel_lines, module, owned, graded):
     """Replacement lines for a top-level def/class, or None to keep the student's."""
     if not isinstance(node, ast.ClassDef) or not isinstance(skel_node, ast.ClassDef):
-        if f"{module}.{node.name}" in GRADED_FUNCTIONS:
+        if f"{module}.{node.name}" in graded:
             owned.append(_span(node))
             return None
         return None if ast.dump(node) == ast.dump(skel_node) else _source(skel_node, skel_lines)
@@ -185,7 +187,7 @@ def _restored_def(node, skel_node, lines, skel_lines, module, owned):
     new = skel_lines[start - 1:end]
     for member in reversed(skel_node.body):  # bottom-up, so earlier line numbers stay valid
         theirs = students.get(getattr(member, "name", None))
-        if theirs is not None and f"{module}.{node.name}.{member.name}" in GRADED_FUNCTIONS:
+        if theirs is not None and f"{module}.{node.name}.{member.name}" in graded:
             owned.append(_span(theirs))
             lo, hi = _span(member)
             new[lo - start:hi - start + 1] = _source(theirs, lines)

@@ -1,8 +1,10 @@
-"""Turn the reference nnlib into the student's copy: solution regions become stubs.
+"""Turn the reference nnlib into the student's copy of one chapter.
 
 A solution region is the lines from ``### BEGIN SOLUTION`` to ``### END SOLUTION``
-inside a function body. In the student copy the region becomes a ``raise
-NotImplementedError`` that names the function and the chapter that asks for it.
+inside a function body. In chapter k's copy, the regions of chapter k and of later
+chapters become a ``raise NotImplementedError`` that names the function and the chapter
+that asks for it (the same text in every chapter's copy); the regions of earlier chapters
+are given: the reference body without its markers, under a one-line comment saying so.
 """
 import ast
 import shutil
@@ -101,18 +103,31 @@ def stub_text(region):
     return [f"{region.indent}# YOUR CODE HERE", f"{region.indent}raise NotImplementedError({message!r})"]
 
 
-def stubbed_source(path, module, functions=None):
-    """The text of ``path`` with solution regions replaced by stubs.
+def given_text(region, lines):
+    """The lines that replace ``region`` where its chapter's solution is given: a comment
+    naming the chapter, then the reference body without the markers."""
+    chapter = chapter_of_function(region.function)
+    comment = (f"{region.indent}# Given: the course's solution of chapter {chapter.number} "
+               f"({chapter.id}). To use your own, copy this file from your previous exercise "
+               f"folder (see README.md).")
+    return [comment] + region.body(lines)
 
-    ``functions`` limits the stubbing to those ``"module.Qual.name"`` functions
-    (default: every region).
+
+def stubbed_source(path, module, functions=None, chapter=None):
+    """The text of ``path`` as in the student copy.
+
+    Without ``chapter`` every region is stubbed; with it (a :class:`~nncourse.chapters.Chapter`),
+    the regions of earlier chapters are given (:func:`given_text`) and the others stubbed.
+    ``functions`` limits the stubbing to those ``"module.Qual.name"`` functions; the other
+    regions stay as they are, markers included (default: every region).
     """
     lines = path.read_text().splitlines()
     out, last = [], 0
     for region in find_regions(path, module):
         if functions is not None and region.function not in functions:
             continue
-        out += lines[last:region.begin - 1] + stub_text(region)
+        given = chapter is not None and chapter_of_function(region.function).number < chapter.number
+        out += lines[last:region.begin - 1] + (given_text(region, lines) if given else stub_text(region))
         last = region.end
     return "\n".join(out + lines[last:]) + "\n"
 
@@ -127,25 +142,29 @@ def module_name(package_dir, path):
     return ".".join(path.relative_to(package_dir).with_suffix("").parts)
 
 
-def write_student_package(package_dir, dest, functions=None):
-    """Write the student copy of ``package_dir`` to ``dest``: every solution region
-    stubbed, or only those of ``functions`` (see :func:`stubbed_source`); data files
-    (anything but ``.py``) are copied unchanged."""
+def write_student_package(package_dir, dest, functions=None, chapter=None):
+    """Write the student copy of ``package_dir`` to ``dest``: chapter ``chapter``'s release
+    (earlier chapters given, the others stubbed), or, without a chapter, every solution
+    region stubbed; ``functions`` limits the stubbing (see :func:`stubbed_source`). Data
+    files (anything but ``.py``) are copied unchanged."""
     package_dir, dest = Path(package_dir), Path(dest)
     for path in sorted(p for p in package_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         target = dest / path.relative_to(package_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".py":
-            target.write_text(stubbed_source(path, module_name(package_dir, path), functions))
+            module = module_name(package_dir, path)
+            target.write_text(stubbed_source(path, module, functions, chapter))
         else:
             shutil.copyfile(path, target)
 
 
-def solution_lines(package_dir):
-    """Every line inside a solution region of the package, stripped (for leak checks)."""
+def solution_lines(package_dir, chapters=None):
+    """Every line inside a solution region of the package, stripped (for leak checks);
+    with ``chapters`` (assignment ids), only the regions of those chapters' functions."""
     found = set()
     for path in package_files(package_dir):
         lines = path.read_text().splitlines()
         for region in find_regions(path, module_name(package_dir, path)):
-            found |= {line.strip() for line in region.body(lines) if line.strip()}
+            if chapters is None or chapter_of_function(region.function).id in chapters:
+                found |= {line.strip() for line in region.body(lines) if line.strip()}
     return found

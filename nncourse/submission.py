@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 
+from .chapters import get_chapter
 from .reference import REPO_ENV
 from .restore import prune_unneeded_cells, read_notebook, rebuild_notebook, restore_package
 from .sandbox import Limits, run_notebook
@@ -117,7 +118,8 @@ def _prepare(job, source, student_nb):
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    notes = restore_package(Path(job.folder) / "nnlib", job.release_nnlib, work / "nnlib")
+    notes = restore_package(Path(job.folder) / "nnlib", job.release_nnlib, work / "nnlib",
+                            get_chapter(job.chapter_id).functions)
     graded_nb, cell_notes = rebuild_notebook(source, student_nb)
     prune_unneeded_cells(graded_nb, lambda cell: _grade_id(cell) is not None)
     return graded_nb, notes + cell_notes + _ignored_files(Path(job.folder), job.notebook)

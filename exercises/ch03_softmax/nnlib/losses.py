@@ -28,8 +28,10 @@ def mse(pred, target):
         :math:`\partial L / \partial \hat{\mathbf y} = (\hat{\mathbf y} - \mathbf t) / N`.
     """
     pred, target = _pair(pred, target, "mse")
-    # YOUR CODE HERE
-    raise NotImplementedError('mse is yours to write: complete it in nnlib/losses.py (chapter 2, ch02_sigmoid)')
+    # Given: the course's solution of chapter 2 (ch02_sigmoid). To use your own, copy this file from your previous exercise folder (see README.md).
+    n = pred.shape[0]
+    diff = pred - target
+    return 0.5 * float(np.sum(diff ** 2)) / n, diff / n
 
 
 def binary_cross_entropy(p, target):
@@ -53,8 +55,11 @@ def binary_cross_entropy(p, target):
         clipped ``p``).
     """
     p, target = _pair(p, target, "binary_cross_entropy")
-    # YOUR CODE HERE
-    raise NotImplementedError('binary_cross_entropy is yours to write: complete it in nnlib/losses.py (chapter 2, ch02_sigmoid)')
+    # Given: the course's solution of chapter 2 (ch02_sigmoid). To use your own, copy this file from your previous exercise folder (see README.md).
+    n = p.shape[0]
+    p = np.clip(p, EPS, 1.0 - EPS)
+    loss = -float(np.sum(target * np.log(p) + (1.0 - target) * np.log(1.0 - p))) / n
+    return loss, (p - target) / (p * (1.0 - p)) / n
 
 
 def softmax_cross_entropy(logits, labels):

@@ -62,8 +62,9 @@ class Perceptron:
             1 where :math:`\\mathbf{w}^\\top \\mathbf{x} + b \\ge 0`, else 0.
         """
         X = as_matrix(X, self.n_features, "Perceptron.predict")
-        # YOUR CODE HERE
-        raise NotImplementedError('Perceptron.predict is yours to write: complete it in nnlib/perceptron.py (chapter 1, ch01_perceptron)')
+        # Given: the course's solution of chapter 1 (ch01_perceptron). To use your own, copy this file from your previous exercise folder (see README.md).
+        z = X @ self.w + self.b
+        return (z >= 0).astype(np.int64)
 
     def update(self, x, target, lr=1.0):
         """Apply the perceptron learning rule to one example.
@@ -85,8 +86,11 @@ class Perceptron:
         """
         x = as_vector(x, self.n_features, "Perceptron.update")
         target = as_binary_label(target, "Perceptron.update")
-        # YOUR CODE HERE
-        raise NotImplementedError('Perceptron.update is yours to write: complete it in nnlib/perceptron.py (chapter 1, ch01_perceptron)')
+        # Given: the course's solution of chapter 1 (ch01_perceptron). To use your own, copy this file from your previous exercise folder (see README.md).
+        error = target - int(self.predict(x[None, :])[0])
+        self.w = self.w + lr * error * x
+        self.b = self.b + lr * error
+        return error
 
     def fit(self, X, y, epochs=100, lr=1.0, rng=None):
         """Train with the learning rule until an epoch makes no mistake.
