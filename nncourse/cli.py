@@ -64,6 +64,16 @@ def _parser():
                         "plus (class) pass rates")
     p.add_argument("--plot", type=Path, metavar="PNG", help="a picture of that progress")
     p.set_defaults(run=_grades)
+
+    p = sub.add_parser("student", help="build the student edition: book, exercises, README, "
+                                       "requirements and start.py, checked for leaks")
+    p.add_argument("--chapters", nargs="+", metavar="ID", help=ids)
+    p.add_argument("--out", type=Path, metavar="DIR", help="default: <repo>/dist/student")
+    p.add_argument("--book", type=Path, metavar="HTML",
+                   help="a built book to use (default: _build/html, rebuilt first unless it is "
+                        "newer than every page, _config.yml, _toc.yml, intro.md, nnlib/ and "
+                        "requirements.txt)")
+    p.set_defaults(run=_student)
     return parser
 
 
@@ -140,6 +150,28 @@ def _grades(args):
         print(f"ignored (not course assignments): {', '.join(export.other_assignments)}")
     print("wrote " + ", ".join(map(str, export.written)))
     return 0
+
+
+def _student(args):
+    from .edition import book_is_fresh, build_book, build_edition
+    from .edition_scan import scan_edition
+
+    chapters = _chapters(args.chapters, args.repo)
+    book = args.book or args.repo / "_build" / "html"
+    try:
+        if args.book is None and not book_is_fresh(args.repo, book):
+            print(f"{book} is missing or older than the book's sources: building the book")
+            book = build_book(args.repo)
+        out = build_edition(args.repo, args.out or args.repo / "dist" / "student", chapters, book)
+    except (FileExistsError, RuntimeError) as err:
+        print(f"nncourse student: {err}", file=sys.stderr)
+        return 2
+    leaks = scan_edition(out, args.repo)
+    for leak in leaks:
+        print(f"LEAK {leak}", file=sys.stderr)
+    print(f"{'FAILED' if leaks else 'wrote'} the student edition {out} "
+          f"({', '.join(c.id for c in chapters)})" + (f": {len(leaks)} leak(s)" if leaks else ""))
+    return 1 if leaks else 0
 
 
 if __name__ == "__main__":
