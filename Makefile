@@ -23,6 +23,13 @@ release: $(STAMP)
 check: $(STAMP)
 	$(BIN)/nncourse check
 
+# The student edition, dist/student/ (nncourse student). It reuses the book in _build/html
+# when that is newer than every input of the book (pages, _config.yml, _toc.yml, intro.md,
+# nnlib/, requirements.txt) and otherwise builds the book first, as `make book` does.
+.PHONY: student
+student: $(STAMP)
+	$(BIN)/nncourse student
+
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
