@@ -3,7 +3,8 @@
 For each chapter: ``exercises/<id>/`` is byte-identical to a fresh regeneration; the
 reference (solution notebook + reference nnlib) earns every autograded point; the
 untouched release earns none; every catalogued mistake (``nncourse/mutants/``) loses
-points; and no solution or hidden-test text appears anywhere under ``exercises/``.
+points; and no hidden-test text appears under ``exercises/``, nor a chapter's solution in
+its own or an earlier chapter's release (later releases give it on purpose).
 """
 import filecmp
 import os
@@ -66,37 +67,57 @@ def compare_release(committed, fresh):
 
 
 def find_leaks(repo_root):
-    """Does any solution or hidden-test line, or a marker, appear under ``exercises/``?"""
-    secret = secret_lines(repo_root)
-    leaks = []
+    """Does a marker, a hidden-test line, or a solution line of chapter k or a later chapter
+    appear in ``exercises/<chapter k>/``? (Earlier chapters' solutions are given there on
+    purpose.) Files outside a chapter's folder may hold no solution line at all."""
+    secrets, leaks = {}, []
     for path in sorted((repo_root / "exercises").rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts:
             continue
+        chapter = CHAPTERS.get(path.relative_to(repo_root / "exercises").parts[0])
+        if chapter not in secrets:
+            secrets[chapter] = secret_lines(repo_root, release_of=chapter)
         for number, line in enumerate(_text_lines(path), start=1):
             stripped = line.strip()
-            if stripped in secret or any(marker in line for marker in FORBIDDEN):
+            if stripped in secrets[chapter] or any(marker in line for marker in FORBIDDEN):
                 leaks.append(f"{path.relative_to(repo_root)}:{number}: {stripped[:80]}")
     detail = "; ".join(leaks[:10]) + (f" (and {len(leaks) - 10} more)" if len(leaks) > 10 else "")
-    return Finding(not leaks, "no solution or hidden-test text under exercises/", detail)
+    return Finding(not leaks, "no hidden-test text under exercises/, and no solution of a "
+                              "chapter in its own or an earlier release", detail)
 
 
-def secret_lines(repo_root, hidden_tests_only=False):
+def secret_lines(repo_root, hidden_tests_only=False, release_of=None):
     """Stripped lines that only solutions and hidden tests contain, never the public text.
 
     With ``hidden_tests_only``, just the hidden-test lines of the source notebooks (what
-    feedback must not show; a student's own solutions may appear in their feedback).
+    feedback must not show; a student's own solutions may appear in their feedback). With
+    ``release_of`` (a chapter), what that chapter's release must not contain: the
+    earlier chapters' solutions, which it gives, are not secret there.
     """
-    solutions = solution_lines(repo_root / "nnlib")
-    public = {line.strip() for path in package_files(repo_root / "nnlib")
-              for line in path.read_text().splitlines()} - solutions
-    secret = set() if hidden_tests_only else set(solutions)
+    solutions, hidden, public = _lines_by_kind(repo_root)
+    first = release_of.number if release_of else 0
+    secret = set(hidden)
+    if not hidden_tests_only:
+        secret |= {line for c in CHAPTERS.values() if c.number >= first for line in solutions[c.id]}
+    given = {line for c in CHAPTERS.values() if c.number < first for line in solutions[c.id]}
+    return {s for s in secret - public - given if len(s) >= MIN_SECRET_LENGTH}
+
+
+def _lines_by_kind(repo_root):
+    """({chapter id: its solution lines (nnlib regions and notebook)}, hidden-test lines,
+    public lines), all stripped."""
+    nnlib = repo_root / "nnlib"
+    solutions = {c.id: solution_lines(nnlib, {c.id}) for c in CHAPTERS.values()}
+    public = {line.strip() for path in package_files(nnlib)
+              for line in path.read_text().splitlines()} - solution_lines(nnlib)
+    hidden = set()
     for chapter in (c for c in CHAPTERS.values() if c.has_exercise(repo_root)):
-        notebook = nbformat.read(chapter.source_notebook(repo_root), 4)
-        for cell in notebook.cells:
+        for cell in nbformat.read(chapter.source_notebook(repo_root), 4).cells:
             regions = _split_cell(cell)
-            secret |= set(regions["hidden"]) | (set() if hidden_tests_only else set(regions["solution"]))
+            solutions[chapter.id] |= set(regions["solution"])
+            hidden |= set(regions["hidden"])
             public |= set(regions["public"])
-    return {s for s in secret - public if len(s) >= MIN_SECRET_LENGTH}
+    return solutions, hidden, public
 
 
 def _split_cell(cell):

@@ -1,5 +1,6 @@
 """nncourse release/check: the committed release is fresh and leak-free, the reference
 earns everything and the stubs nothing; and each of those checks fails when it should."""
+import ast
 import json
 import shutil
 
@@ -62,6 +63,52 @@ def test_leaked_solution_or_hidden_test_is_caught(repo_copy):
     path.write_text(json.dumps(notebook))
     finding = find_leaks(repo_copy)
     assert not finding.ok and CHAPTER.notebook in finding.detail
+
+
+def test_a_release_may_give_earlier_chapters_solutions_but_not_its_own_or_later_ones(repo_copy):
+    # ch02's release gives ch01's Perceptron.predict on purpose: no leak.
+    given = (repo_copy / "exercises" / "ch02_sigmoid" / "nnlib" / "perceptron.py").read_text()
+    assert "return (z >= 0).astype(np.int64)" in given and find_leaks(repo_copy).ok
+    # The same file in ch01's own release, or ch04's Linear.forward in ch03's: leaks.
+    for folder, module in (("ch01_perceptron", "perceptron"), ("ch03_softmax", "layers")):
+        reference = (repo_copy / "nnlib" / f"{module}.py").read_text()
+        (repo_copy / "exercises" / folder / "nnlib" / f"{module}.py").write_text(reference.replace(
+            "### BEGIN SOLUTION", "").replace("### END SOLUTION", ""))
+        finding = find_leaks(repo_copy)
+        assert not finding.ok and f"exercises/{folder}/nnlib/{module}.py" in finding.detail
+        shutil.copyfile(REPO / "exercises" / folder / "nnlib" / f"{module}.py",
+                        repo_copy / "exercises" / folder / "nnlib" / f"{module}.py")
+    assert find_leaks(repo_copy).ok
+
+
+def _function_source(path, qualname):
+    """The lines of the function ``qualname`` ("Class.method" or "function") in ``path``."""
+    node = ast.parse(path.read_text())
+    for name in qualname.split("."):
+        node = next(n for n in node.body if getattr(n, "name", None) == name)
+    return path.read_text().splitlines()[node.lineno - 1:node.end_lineno]
+
+
+EXERCISES = [c for c in CHAPTERS.values() if c.has_exercise(REPO)]
+
+
+@pytest.mark.parametrize("chapter", EXERCISES, ids=lambda c: c.id)
+def test_a_release_stubs_its_own_and_later_chapters_and_gives_the_earlier_ones(chapter):
+    stubbed = set()
+    for other in CHAPTERS.values():
+        for function in other.functions:
+            module, qualname = function.split(".", 1)
+            released = _function_source(REPO / "exercises" / chapter.id / "nnlib" / f"{module}.py", qualname)
+            reference = _function_source(REPO / "nnlib" / f"{module}.py", qualname)
+            if any("raise NotImplementedError(" in line and f"chapter {other.number}, {other.id}" in line
+                   for line in released):
+                stubbed.add(function)
+                continue
+            comment = [line for line in released if line.strip().startswith("# Given:")]
+            assert len(comment) == 1 and f"chapter {other.number} ({other.id})" in comment[0], function
+            assert [line for line in released if line not in comment] == [
+                line for line in reference if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    assert stubbed == {f for c in CHAPTERS.values() if c.number >= chapter.number for f in c.functions}
 
 
 def test_check_fails_on_a_wrong_reference_and_a_test_that_cannot_fail(repo_copy):
