@@ -5,7 +5,6 @@ import http.server
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from html.parser import HTMLParser
@@ -29,15 +28,9 @@ LOADING_LINK_RELS = {"stylesheet", "preload", "modulepreload", "icon", "shortcut
 
 
 @pytest.fixture(scope="module")
-def site():
-    """Build the book once, with -W -n --keep-going, into a temporary folder."""
-    out = Path(tempfile.mkdtemp(prefix="nn-book-"))
-    proc = subprocess.run([Path(sys.executable).parent / "jupyter-book", "build", str(REPO),
-                           "--path-output", str(out), "-W", "-n", "--keep-going"],
-                          capture_output=True, text=True, cwd=REPO)
-    log = proc.stdout + proc.stderr
-    yield out / "_build" / "html", proc.returncode, log
-    shutil.rmtree(out, ignore_errors=True)
+def site(built_book):
+    """The book, built once per session by conftest's ``built_book``."""
+    return built_book
 
 
 def test_book_builds_with_zero_warnings(site):
