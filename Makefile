@@ -37,14 +37,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
 
-# The book's browser test needs Debian's chromium. Install it when we can (root with
-# apt-get, as on CI); otherwise the test reports itself skipped and says why.
+# The browser tests need Debian's chromium (the book) and chromium-driver (the formgrader,
+# driven by Selenium). Install them when we can (root with apt-get, as on CI); otherwise
+# the tests report themselves skipped and say why. Nothing downloads a browser or driver.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium for the browser test"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium not found and cannot be installed here: the browser test will be skipped"; fi; }
+	    echo "installing chromium and chromium-driver for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium or chromedriver not found and cannot be installed here: the browser tests will be skipped"; fi; }
 
 # The PostgreSQL gradebook test starts a throwaway server from Debian's postgresql, whose
 # initdb/pg_ctl/postgres live in /usr/lib/postgresql/<major>/bin (not on PATH). Install it
