@@ -13,6 +13,7 @@ import pytest
 from conftest import REPO, run_nncourse
 from nbgrader_course import (answer_written_questions, fill_in_bodies, instructor_root,
                              isolated_env, run_nbgrader, student_root)
+from nncourse.feedback_layout import copy_exchange_stamps
 
 CHAPTER = "ch01_perceptron"
 STUDENT = "ada"
@@ -79,3 +80,16 @@ def test_the_student_fetches_feedback_with_the_score(round_trip):
     assert f"feedback for {STUDENT}" in page
     assert f"Autograded score: {MAX_SCORE} / {MAX_SCORE}" in page
     assert "w1 + w2 + 2b >= 0" in page, "the feedback does not show the student's written answer"
+
+
+def test_only_small_regular_stamp_files_are_copied_beside_the_feedback(tmp_path):
+    submission, feedback = tmp_path / "submission", tmp_path / "feedback"
+    submission.mkdir()
+    (submission / "timestamp.txt").write_text("2026-01-05 10:00:00.000000 UTC")
+    (tmp_path / "instructor-file").write_text("not the student's to read")
+    (submission / "submission_secret.txt").symlink_to(tmp_path / "instructor-file")
+    assert copy_exchange_stamps(submission, feedback) == ["timestamp.txt"]
+    assert not (feedback / "submission_secret.txt").exists()
+    (submission / "submission_secret.txt").unlink()
+    (submission / "submission_secret.txt").write_text("f" * 5000)
+    assert copy_exchange_stamps(submission, feedback) == ["timestamp.txt"]
