@@ -16,11 +16,11 @@ from pathlib import Path
 import nbformat
 
 from .chapters import CHAPTERS
-from .grading import autograde
+from .grader.batch import autograde
 from .mutants import catalogue as mutant_catalogue
 from .mutants import write_mutated_package
 from .release import release
-from .sandbox import Limits
+from .grader.sandbox import Limits
 from .stubs import BEGIN, END, package_files, solution_lines
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -174,7 +174,7 @@ def grade_extremes(chapter, repo_root, fresh_release, tmp, timeout=60, mutants=T
 
 
 def _reference_finding(chapter, result):
-    lost = [f"{t.cell.name} ({t.score:g}/{t.cell.points:g}: {t.message})"
+    lost = [f"{t.cell.name} ({t.score:g}/{t.cell.points:g}: {t.verdict} {t.detail})"
             for t in result.tests if not t.passed]
     return Finding(not lost and bool(result.tests),
                    f"{chapter.id}: the reference earns full marks ({result.score:g}/{result.max_score:g})",

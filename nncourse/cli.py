@@ -43,14 +43,18 @@ def _parser():
                         "(nbgrader's layout), OUT/results/ (kept for resuming) and "
                         "OUT/autograded/ (executed notebooks)")
     p.add_argument("--timeout", type=float, default=60, metavar="S",
-                   help="seconds per notebook cell (default 60)")
+                   help="most seconds for any notebook cell (default 60; a check gets less: "
+                        "20x the reference's own time, at least 5 s)")
     p.add_argument("--memory", type=int, default=2048, metavar="MB",
-                   help="address-space limit of each grading kernel (default 2048)")
+                   help="memory limit of each sandbox (default 2048)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                    help="grade N submissions at a time (default: the number of cores)")
     p.add_argument("--db", metavar="URL",
                    help="nbgrader gradebook, a SQLAlchemy URL (default sqlite:///OUT/gradebook.db; "
                         "postgresql://... for a gradebook shared by several batches)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="grade without the sandbox (only where no sandbox can be made and every "
+                        "submission is trusted; every status says NOT SANDBOXED)")
     p.set_defaults(run=_autograde)
 
     p = sub.add_parser("grades", help="export every student's grades and per-topic progress "
@@ -116,17 +120,21 @@ def _check(args):
 
 
 def _autograde(args):
-    from .grading import autograde
-    from .sandbox import Limits
+    from .grader.batch import autograde
+    from .grader.sandbox import Limits, SandboxUnavailable
 
     chapter = get_chapter(args.assignment)
     if args.timeout <= 0 or args.memory < 256:
         raise ValueError(f"--timeout must be positive and --memory at least 256 MB; got "
                          f"{args.timeout:g} s and {args.memory} MB")
     start = time.perf_counter()
-    results = autograde(chapter, args.submissions, args.out, args.repo,
-                        Limits(timeout=args.timeout, memory_mb=args.memory),
-                        jobs=max(1, args.jobs), db_url=args.db)
+    try:
+        results = autograde(chapter, args.submissions, args.out, args.repo,
+                            Limits(timeout=args.timeout, memory_mb=args.memory),
+                            jobs=max(1, args.jobs), db_url=args.db, sandboxed=not args.no_sandbox)
+    except SandboxUnavailable as err:
+        print(f"nncourse autograde: {err}", file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - start
     for r in results:
         print(f"{r.student_id}: {r.score:g}/{r.max_score:g}  {r.status}")

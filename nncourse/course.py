@@ -3,7 +3,7 @@
 nbgrader wants its own layout (``source/``, ``release/`` and a gradebook). The repository
 keeps the course's layout (``solutions/``, ``exercises/``), so the release runs nbgrader in
 a course folder that nncourse lays out from the repository. (Grading does not use nbgrader's
-command line: see :mod:`nncourse.grading`.)
+command line: see :mod:`nncourse.grader.batch`.)
 """
 import os
 import shutil

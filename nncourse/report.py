@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from .chapters import CHAPTERS
-from .submission import test_cells, written_cells
+from .notebook_schema import test_cells, written_cells
 
 CLASS_ID = "(class)"
 NO_SUBMISSION = "no submission"
@@ -49,7 +49,7 @@ class GradedCell:
 def source_cells(notebook_path):
     """The graded cells of a source notebook: its tests, then its written answers.
 
-    A test's topic is :attr:`nncourse.submission.TestCell.topic` (an untagged test cell is
+    A test's topic is :attr:`nncourse.notebook_schema.TestCell.topic` (an untagged test cell is
     its own topic, so nothing is silently left out).
     """
     try:

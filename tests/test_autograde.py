@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO, run_nncourse
 from nncourse.check import secret_lines
-from nncourse.feedback_layout import feedback_path
+from nncourse.grader.feedback import feedback_path
 from nncourse.chapters import get_chapter
 from nncourse.mutants import catalogue, write_mutated_package
 from nncourse.stubs import write_student_package

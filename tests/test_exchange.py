@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO, run_nncourse
 from nbgrader_course import (answer_written_questions, fill_in_bodies, instructor_root,
                              isolated_env, run_nbgrader, student_root)
-from nncourse.feedback_layout import copy_exchange_stamps
+from nncourse.grader.feedback import copy_exchange_stamps
 
 CHAPTER = "ch01_perceptron"
 STUDENT = "ada"

@@ -14,7 +14,7 @@ from conftest import REPO, run_nncourse
 from hostile.corpus import (CASES, CHAPTER, CONTROLS, MAX_SCORE, PROBES, RELEASE, STUB,
                             build_corpus, perceptron_source)
 from nncourse.check import secret_lines
-from nncourse.feedback_layout import feedback_path
+from nncourse.grader.feedback import feedback_path
 
 TIMEOUT_S = 3
 MEMORY_MB = 1500  # a kernel with numpy, matplotlib and the reference maps ~0.9 GB; the hog fails fast

@@ -7,9 +7,9 @@ import pytest
 
 from conftest import REPO
 from nncourse.chapters import CHAPTERS
-from nncourse.restore import (EMPTY_ANSWER, prune_unneeded_cells, read_notebook,
+from nncourse.grader.restore import (EMPTY_ANSWER, prune_unneeded_cells, read_notebook,
                               rebuild_notebook, restore_package)
-from nncourse.screen import screen
+from nncourse.grader.screen import screen
 from nncourse.stubs import write_student_package
 
 TAMPERING = [

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from .chapters import CHAPTERS
+from ..chapters import CHAPTERS
 from .screen import screen
 
 GRADED_FUNCTIONS = frozenset(f for chapter in CHAPTERS.values() for f in chapter.functions)

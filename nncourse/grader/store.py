@@ -8,8 +8,13 @@ before the interruption.
 import hashlib
 import json
 import os
-from dataclasses import asdict
+import stat
 from pathlib import Path
+
+from .intake import read_regular
+from .result import Result
+
+MAX_HASHED_BYTES = 100_000_000
 
 IGNORED_PARTS = ("__pycache__", ".ipynb_checkpoints")
 
@@ -19,6 +24,7 @@ def inputs_digest(repo_root, chapter, extra=""):
     notebook and ``extra`` (the grading limits), computed once per batch."""
     digest = hashlib.sha256(extra.encode())
     _hash_tree(digest, "nnlib", Path(repo_root) / "nnlib")
+    _hash_tree(digest, "probes", Path(__file__).resolve().parent.parent / "probes")
     digest.update(chapter.source_notebook(repo_root).read_bytes())
     return digest.hexdigest()
 
@@ -31,37 +37,43 @@ def fingerprint(submission, inputs):
 
 
 def _hash_tree(digest, label, root):
+    """Hash the regular files under ``root`` (links and special files are not followed or
+    opened: a FIFO in a submission must not block the batch)."""
     for path in _files(root):
         digest.update(f"{label}/{path.relative_to(root)}\0".encode())
-        digest.update(path.read_bytes())
+        digest.update(read_regular(path, MAX_HASHED_BYTES, []) or b"")
 
 
 def _files(root):
-    if not root.is_dir():
+    if os.path.islink(root) or not os.path.isdir(root):
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file()
-                  and not any(part in IGNORED_PARTS for part in p.parts))
+    found = []
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        subfolders[:] = sorted(f for f in subfolders if f not in IGNORED_PARTS)
+        found += [Path(folder) / f for f in files if stat.S_ISREG(os.lstat(Path(folder) / f).st_mode)]
+    return sorted(found)
 
 
 def save(store, result, digest):
     """Write ``store/<student_id>.json`` atomically (a crash never leaves half a file)."""
     store.mkdir(parents=True, exist_ok=True)
-    record = {"fingerprint": digest, **asdict(result)}
-    record.pop("reused", None)
+    record = {"fingerprint": digest, **result.to_dict()}
     path = store / f"{result.student_id}.json"
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(partial, path)
 
 
-def load(store, student_id, digest, make_result):
-    """The stored result of ``student_id`` if its fingerprint is ``digest``, else None.
-
-    ``make_result(record)`` rebuilds the result object from the stored dict.
-    """
+def load(store, student_id, digest):
+    """The stored :class:`Result` of ``student_id`` if its fingerprint is ``digest``, else None."""
     path = store / f"{student_id}.json"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return make_result(record) if record.get("fingerprint") == digest else None
+    if record.get("fingerprint") != digest:
+        return None
+    try:
+        return Result.from_dict(record)
+    except (KeyError, TypeError, ValueError):  # a store from an older nncourse: grade again
+        return None

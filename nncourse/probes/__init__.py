@@ -1,7 +1,7 @@
 """Probes: the course code that runs inside the grading sandbox, and the checks it serves.
 
 Everything in this package is shipped, as it is, into each submission's sandbox (see
-:mod:`nncourse.grading.sandbox`), so it imports nothing but the standard library, numpy
+:mod:`nncourse.grader.sandbox`), so it imports nothing but the standard library, numpy
 and (``runner`` only) nbclient. It holds no secret: the hidden inputs of a batch come
 from a per-batch secret seed, and the expected results never enter the sandbox.
 

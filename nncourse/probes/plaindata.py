@@ -66,7 +66,7 @@ def _encode_array(value, arrays, where):
     if type(value) is not np.ndarray or value.dtype.kind not in ARRAY_KINDS:
         raise NotPlain(f"{where}: an array of {value.dtype} is not plain data")
     name = f"a{len(arrays)}"
-    arrays[name] = np.ascontiguousarray(value)
+    arrays[name] = value.copy(order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
     return {"__array__": name}
 
 
