@@ -7,6 +7,7 @@ into a :class:`Verdict`. Student code never runs here.
 """
 import hashlib
 import importlib
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -57,7 +58,10 @@ def chapter_checks(chapter_id):
 
 
 def load_nnlib(package_dir, name):
-    """Import the nnlib in ``package_dir`` as ``name``, with every module (trusted code only)."""
+    """Import the nnlib in ``package_dir`` as ``name``, with every module (trusted code only).
+    Modules an earlier load left under ``name`` are dropped first, so none is reused."""
+    for cached in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+        del sys.modules[cached]
     load_package(package_dir, name)
     return import_package(name)
 

@@ -1,0 +1,152 @@
+"""Chapters 2 and 3's trusted checks (nncourse/probes/ch02_sigmoid.py, ch03_softmax.py) are
+sound: the reference passes, the release and every catalogued mistake fail (a hidden check
+too), a function's check does not depend on the chapter's other functions, weak cases are
+caught by the selftest, and the digits judge accepts trained parameters and rejects
+broken ones."""
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nncourse.chapters import get_chapter
+from nncourse.grader.checks import load_nnlib, prepare
+from nncourse.grader.selftest import _verdicts, selftest
+from nncourse.mutants import catalogue, write_mutated_package
+from nncourse.probes import ch02_sigmoid, ch03_softmax, plaindata
+
+MODULES = {"ch02_sigmoid": ch02_sigmoid, "ch03_softmax": ch03_softmax}
+
+
+@pytest.fixture(scope="module")
+def reference(repo):
+    return load_nnlib(repo / "nnlib", "nnlib_test_probes_ch02_ch03")
+
+
+def release(repo, chapter_id):
+    return repo / "exercises" / chapter_id / "nnlib"
+
+
+@pytest.mark.parametrize("chapter_id", sorted(MODULES))
+def test_selftest_reports_nothing(repo, chapter_id):
+    assert selftest(get_chapter(chapter_id), repo, release(repo, chapter_id)) == []
+
+
+@pytest.mark.parametrize("chapter_id", sorted(MODULES))
+def test_every_mutant_fails_a_hidden_check(repo, reference, chapter_id):
+    chapter, survivors = get_chapter(chapter_id), []
+    prepared = prepare(chapter_id, reference, "test_probes_hidden")
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, mutant in enumerate(catalogue(chapter)):
+            folder = Path(tmp) / f"m{number}"
+            write_mutated_package(repo / "nnlib", mutant, folder)
+            verdicts = _verdicts(prepared, load_nnlib(folder, f"nnlib_{chapter_id}_hm{number}"))
+            if all(v.passed for g, v in verdicts.items() if g.endswith("_hidden")):
+                survivors.append(mutant.name)
+    assert survivors == []
+
+
+def _weakened(module, monkeypatch, grade_ids, weaken):
+    """Replace the cases of the checks ``grade_ids`` of ``module`` by ``weaken(case)``."""
+    def weak(cases):
+        return lambda rng, reference: [weaken(c) for c in cases(rng, reference)]
+    monkeypatch.setattr(module, "CHECKS", [
+        dataclasses.replace(c, cases=weak(c.cases)) if c.grade_id in grade_ids else c
+        for c in module.CHECKS])
+
+
+def test_selftest_catches_weak_bce_cases(repo, monkeypatch):
+    """Without probabilities near 0 and 1, the missing and in-place clipping survive."""
+    _weakened(ch02_sigmoid, monkeypatch, {"test_bce_values", "test_bce_hidden"},
+              lambda case: dict(case, p=np.clip(case["p"], 0.05, 0.95)))
+    problems = selftest(get_chapter("ch02_sigmoid"), repo, release(repo, "ch02_sigmoid"))
+    assert any("no-clipping" in p for p in problems)
+    assert any("clip-in-place" in p for p in problems)
+
+
+def test_selftest_catches_weak_softmax_cases(repo, monkeypatch):
+    """With small logits along the last axis only, the overflow and axis mistakes survive."""
+    grade_ids = {"test_softmax_values", "test_softmax_properties", "test_softmax_hidden"}
+    _weakened(ch03_softmax, monkeypatch, grade_ids, lambda case: {
+        "z": np.clip(case["z"], -1.0, 1.0)})
+    problems = selftest(get_chapter("ch03_softmax"), repo, release(repo, "ch03_softmax"))
+    assert any("no-max-subtraction" in p for p in problems)
+    assert any("axis-ignored" in p for p in problems)
+
+
+def test_a_function_is_graded_alone(repo):
+    """Broken sigmoid, mse and binary_cross_entropy cost sigmoid_prime and neuron_step
+    nothing; a broken softmax costs softmax_cross_entropy nothing."""
+    ch02 = load_nnlib(repo / "nnlib", "nnlib_ch02_broken_helpers")
+    ch02.activations.sigmoid = lambda z: 0.5 * np.asarray(z, dtype=np.float64)
+    ch02.losses.mse = ch02.neuron.mse = lambda pred, target: (7.0, np.zeros_like(pred))
+    ch02.losses.binary_cross_entropy = ch02.neuron.binary_cross_entropy = ch02.losses.mse
+    ch02.neuron.ACTIVATIONS["sigmoid"] = (ch02.activations.sigmoid, ch02.activations.sigmoid)
+    ch02.neuron.LOSSES.update(mse=ch02.losses.mse, bce=ch02.losses.mse)
+    ch03 = load_nnlib(repo / "nnlib", "nnlib_ch03_broken_helpers")
+    ch03.activations.softmax = ch03.losses.softmax = lambda z, axis=-1: np.zeros_like(z)
+    ch03.activations.log_softmax = ch03.losses.log_softmax = ch03.activations.softmax
+    for chapter_id, package, graded in (("ch02_sigmoid", ch02, ("sigmoid_prime", "neuron_step")),
+                                        ("ch03_softmax", ch03, ("sce",))):
+        prepared = prepare(chapter_id, load_nnlib(repo / "nnlib", f"nnlib_{chapter_id}_ref"), "alone")
+        verdicts = _verdicts(prepared, package)
+        assert not all(v.passed for v in verdicts.values())  # the breakage is in place
+        assert [g for g, v in verdicts.items() if any(n in g for n in graded) and not v.passed] == []
+
+
+# The trained softmax regression (ch03's judge) -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(reference):
+    """W and b trained as in the notebook's Task 3 with the reference (under a second)."""
+    X, y = reference.data.digits_split(rng=0)["train"]
+    rng, W, b = np.random.default_rng(0), np.zeros((10, 64)), np.zeros(10)
+    for _ in range(30):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), 32):
+            batch = order[start:start + 32]
+            _, dlogits = reference.losses.softmax_cross_entropy(X[batch] @ W.T + b, y[batch])
+            W -= 0.5 * dlogits.T @ X[batch]
+            b -= 0.5 * dlogits.sum(axis=0)
+    return W, b
+
+
+def trained_verdicts(reference, namespace):
+    """Both training checks' verdicts on ``namespace``, exported by the probe (round trip)."""
+    verdicts = []
+    for check in ch03_softmax.CHECKS:
+        if check.judge is not None:
+            blob = plaindata.to_bytes(check.probe(reference, {}, namespace))
+            verdicts.append(check.verdict(plaindata.from_bytes(blob), None, {}, reference))
+    assert len(verdicts) == 2
+    return verdicts
+
+
+def test_judge_accepts_trained_parameters(reference, trained):
+    W, b = trained
+    assert trained_verdicts(reference, {"W": W, "b": b, "other": object()}) == [None, None]
+    assert trained_verdicts(reference, {"W": W.tolist(), "b": b.astype(np.float32)}) == [None, None]
+
+
+def test_judge_rejects_untrained_and_unfinished_parameters(reference, trained):
+    W, b = trained
+    cases = {"less than 90%": [{"W": np.zeros((10, 64)), "b": np.zeros(10)},
+                               {"W": W[::-1].copy(), "b": b[::-1].copy()}],
+             "inf or nan": [{"W": np.where(np.eye(10, 64) > 0, np.nan, W), "b": b},
+                            {"W": W, "b": np.full(10, np.inf)}],
+             "not finite": [{"W": np.full((10, 64), 1e308), "b": np.full(10, 1e308)}],
+             "must have shape": [{"W": W.T, "b": b}, {"W": W, "b": b[:, None]}, {"W": W[:, :63], "b": b}],
+             "no variable W": [{"b": b}],
+             "no variable b": [{"W": W}]}
+    for message, namespaces in cases.items():
+        for namespace in namespaces:
+            problems = trained_verdicts(reference, namespace)
+            assert all(p and message in p for p in problems), (message, sorted(namespace), problems)
+
+
+def test_judge_rejects_exports_that_are_not_numbers(reference):
+    problems = [ch03_softmax.judge_trained(got, {}, reference) for got in (
+        None, [], {"W": "weights", "b": np.zeros(10)}, {"W": np.zeros((10, 64)), "b": {"x": 1}})]
+    assert all(p and ("not exported" in p or "array of numbers" in p) for p in problems), problems
