@@ -22,7 +22,7 @@ REQUIREMENTS = HERE / "requirements.txt"
 MIN_PYTHON = (3, 11)
 # What the course's notebooks import, and what must not be there: nbgrader's extensions
 # add menus and a "Validate" button that only work in an instructor's setup.
-NEEDED = ("numpy", "matplotlib", "ipywidgets", "ipykernel", "jupyterlab")
+NEEDED = ("numpy", "matplotlib", "ipywidgets", "tqdm", "ipykernel", "jupyterlab")
 UNWANTED = ("nbgrader",)
 
 

@@ -22,7 +22,7 @@ from nncourse.stubs import find_regions, module_name, package_files, stub_text
 
 CHAPTER = get_chapter("ch01_perceptron")  # the cheapest notebook to run
 VENV_CACHE = REPO / ".venv-cache"
-STUDENT_PACKAGES = {"numpy", "matplotlib", "ipywidgets", "ipykernel", "jupyterlab"}
+STUDENT_PACKAGES = {"numpy", "matplotlib", "ipywidgets", "tqdm", "ipykernel", "jupyterlab"}
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +149,11 @@ NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
 cells = []
 for cell in notebook.cells:
     errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-    cells.append({"grade": cell.metadata.get("nbgrader", {}).get("grade", False),
+    code = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    visible_test = cell.cell_type == "code" and bool(code)
+    cells.append({"test": visible_test and cell.metadata.get("nbgrader", {}).get("grade", False),
                   "id": cell.metadata.get("nbgrader", {}).get("grade_id"),
+                  "answer": cell.metadata.get("nbgrader", {}).get("solution", False),
                   "error": [errors[0].ename, errors[0].evalue] if errors else None,
                   "text": "".join(o.get("text", "") for o in cell.get("outputs", []))})
 print(json.dumps(cells))
@@ -183,7 +186,8 @@ def _start_check(edition, venv):
 
 
 def run_notebook(python, notebook, workdir):
-    """Execute ``notebook`` in the student environment; one summary dict per cell."""
+    """Execute ``notebook`` in the student environment; per cell: whether it is a visible
+    test (a graded code cell with code in the release), its grade id, error and output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "PYTHON"))}
     env["HOME"] = str(workdir)  # no user kernelspec can redirect the kernel
     proc = subprocess.run([python, "-c", RUNNER, notebook, notebook.parent], env=env,
@@ -195,7 +199,14 @@ def run_notebook(python, notebook, workdir):
     return cells[:-1]
 
 
-def test_student_environment_has_no_nbgrader(student_python):
+def test_student_environment_imports_every_nnlib_module_and_has_no_nbgrader(
+        edition, student_python):
+    folder = edition / "exercises" / CHAPTER.id
+    modules = [module_name(folder / "nnlib", p) for p in package_files(folder / "nnlib")]
+    imports = "; ".join(f"import nnlib.{m}" for m in modules if not m.startswith("_"))
+    proc = subprocess.run([student_python, "-c", f"import nnlib; {imports}"], cwd=folder,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
     proc = subprocess.run([student_python, "-m", "pip", "list", "--format=json"],
                           capture_output=True, text=True, check=True)
     installed = {p["name"].lower() for p in json.loads(proc.stdout)}
@@ -207,14 +218,18 @@ def test_exercise_stubs_fail_then_pass_once_written(edition, student_python, tmp
     folder = tmp_path / CHAPTER.id
     shutil.copytree(edition / "exercises" / CHAPTER.id, folder)
     notebook = folder / CHAPTER.notebook
-    tests = [c for c in run_notebook(student_python, notebook, tmp_path) if c["grade"]]
-    assert tests, "no visible test cell"
-    for cell in tests:
-        assert cell["error"] and cell["error"][0] == "NotImplementedError", cell
-        assert "is yours to write" in cell["error"][1] and "chapter 1" in cell["error"][1], cell
+    untouched = run_notebook(student_python, notebook, tmp_path)
+    tests = [c for c in untouched if c["test"]]
+    assert tests and all(c["error"] for c in tests), "a visible test passed on the stubs"
+    for cell in (c for c in untouched if c["error"] and not c["answer"]):
+        name, message = cell["error"]
+        assert name == "NotImplementedError" and "is yours to write" in message, cell
+        assert any(f.split(".")[-1] in message for f in CHAPTER.functions), cell
+        assert f"(chapter {CHAPTER.number}, {CHAPTER.id})" in message, cell
     write_reference_bodies(folder / "nnlib", CHAPTER)
-    failed = [c for c in run_notebook(student_python, notebook, tmp_path) if c["grade"] and c["error"]]
-    assert not failed, failed
+    written = run_notebook(student_python, notebook, tmp_path)
+    failed = [c for c in written if c["error"] and not c["answer"]]
+    assert len([c for c in written if c["test"]]) == len(tests) and not failed, failed
 
 
 def test_chapter_notebook_runs_on_the_students_nnlib(edition, student_python, tmp_path):
