@@ -95,6 +95,22 @@ def test_a_function_is_graded_alone(repo):
         assert [g for g, v in verdicts.items() if any(n in g for n in graded) and not v.passed] == []
 
 
+def test_stand_ins_are_put_back(repo):
+    """After every probe ran, the package's functions and tables are its own again (later
+    cells of the same kernel use them)."""
+    package = load_nnlib(repo / "nnlib", "nnlib_ch02_ch03_put_back")
+    names = [(package.activations, n) for n in ("sigmoid", "softmax", "log_softmax")] + \
+            [(package.losses, n) for n in ("softmax", "log_softmax")] + \
+            [(package.neuron, n) for n in ("ACTIVATIONS", "LOSSES", "mse", "binary_cross_entropy")]
+    before = [getattr(module, name) for module, name in names]
+    contents = (dict(package.neuron.ACTIVATIONS), dict(package.neuron.LOSSES))
+    for chapter_id in MODULES:
+        prepared = prepare(chapter_id, package, "put back")
+        assert all(v.passed for v in _verdicts(prepared, package).values())
+    assert all(getattr(module, name) is value for (module, name), value in zip(names, before))
+    assert (package.neuron.ACTIVATIONS, package.neuron.LOSSES) == contents
+
+
 # The trained softmax regression (ch03's judge) -----------------------------------------
 
 
