@@ -17,6 +17,7 @@ import pytest
 
 from conftest import REPO, run_nncourse
 from nncourse.chapters import CHAPTERS, get_chapter
+from nncourse.check import FORBIDDEN, HIDDEN_BEGIN
 from nncourse.edition_scan import course_secrets, scan_edition, solution_regions
 from nncourse.stubs import find_regions, module_name, package_files, stub_text
 
@@ -127,10 +128,12 @@ def test_scan_allows_earlier_chapters_given_code_and_single_common_lines(tmp_pat
 
 def test_scan_flags_hidden_tests_and_instructor_files(tmp_path):
     source = CHAPTER.source_notebook(REPO)
-    cells = nbformat.read(source, 4).cells
-    hidden = next(c.source for c in cells if "### BEGIN HIDDEN TESTS" in c.source)
-    block = hidden.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
-    leaky = _mini_edition(tmp_path, {"README.md": block.replace("### ", "")})
+    hidden = next(c.source for c in nbformat.read(source, 4).cells if HIDDEN_BEGIN in c.source)
+    block = [line.strip() for line in hidden.split(HIDDEN_BEGIN)[1].splitlines() if line.strip()]
+    windows = course_secrets(REPO).windows
+    pair = next(p for p in zip(block, block[1:]) if p in windows
+                and not any(marker in line for marker in FORBIDDEN for line in p))
+    leaky = _mini_edition(tmp_path, {"README.md": "Some text.\n" + "\n".join(pair) + "\n"})
     shutil.copyfile(source, tmp_path / "copy.ipynb")
     (tmp_path / "nncourse").mkdir()
     flagged = {leak.split(":")[0] for leak in scan_edition(leaky, REPO)}
