@@ -262,6 +262,7 @@ def probe_neuron_step(nnlib, case, namespace):
 
 
 def _step_outputs(neuron_step, case):
+    """What :func:`probe_neuron_step` returns, once the stand-ins are in place."""
     X, t, w = fresh(case["X"]), fresh(case["t"]), fresh(case["w"])
     options = {"activation": case["activation"], "loss": case["loss"]}
     w_new, b_new, loss_value = neuron_step(X, t, w, case["b"], case["lr"], **options)

@@ -157,6 +157,7 @@ def probe_sce(nnlib, case, namespace):
 
 
 def _sce_outputs(sce, case):
+    """What :func:`probe_sce` returns, once the stand-ins are in place."""
     logits, labels = fresh(case["logits"]), fresh(case["labels"])
     got, clean = without_warnings(sce, logits, labels)
     if not clean:
