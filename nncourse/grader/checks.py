@@ -89,7 +89,8 @@ def _check_seed(seed, grade_id):
 def judge(prepared, grade_id, blob, cell_status="ok"):
     """The verdict on what the sandbox sent back for ``grade_id`` (``blob``, or None)."""
     if blob is None:
-        return Verdict({"timeout": TIMED_OUT, "died": DIED}.get(cell_status, MISSING))
+        return Verdict({"timeout": TIMED_OUT, "stuck": TIMED_OUT, "died": DIED}.get(cell_status, MISSING),
+                       f"the test cell ended with status {cell_status!r}" if cell_status else "")
     try:
         outputs = plaindata.from_bytes(blob)
     except plaindata.NotPlain:

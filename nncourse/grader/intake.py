@@ -26,7 +26,7 @@ def take_in(folder, notebook_name, dest):
     notes = []
     notebook = read_regular(folder / notebook_name, MAX_NOTEBOOK_BYTES, notes)
     if notebook is None:
-        raise Unreadable(notes[-1] if notes else f"no {notebook_name} in the submission")
+        raise Unreadable(notes[-1] if notes else f"no {folder.name}/{notebook_name} in the submission")
     dest.mkdir(parents=True, exist_ok=True)
     (dest / notebook_name).write_bytes(notebook)
     _take_package(folder / "nnlib", dest / "nnlib", notes)

@@ -6,16 +6,21 @@ the notebook from the instructor's source with the student's solution cells and 
 test cell by a call to its probe and lay out the job folder; run it in a sandbox
 (:mod:`.sandbox`); judge what came back against the reference (:mod:`.checks`).
 """
+import builtins
 import functools
 import hashlib
 import json
+import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from .. import probes
+from ..probes import plaindata
+from ..probes.in_kernel import IMPORT_FAILURE
 from ..chapters import get_chapter
 from ..notebook_schema import grade_id, is_test_cell, test_cells, written_cells
 from . import checks
@@ -105,8 +110,11 @@ def _grade(job, source, tests, written, prepared):
     graded_nb, notes = _rebuild(job, source, work, notes)
     layout = _lay_out_job(job, graded_nb, prepared, work / "job")
     run = run_sandboxed(work / "job", job.limits, layout["budget"], job.sandboxed)
+    if os.environ.get("NNCOURSE_DEBUG"):
+        print(f"[{job.student_id}] ended {run.ended} after {run.seconds:.1f} s; cells {run.cells}; "
+              f"results {sorted(run.results)}", file=sys.stderr)
     outcomes = [_outcome(t, layout, run, prepared, job) for t in tests]
-    notes += _incidents(graded_nb, run, layout)
+    notes += _incidents(graded_nb, run, layout) + _import_failure(run, work / "job" / "nnlib")
     keep_autograded(graded_nb, run.notebook, Path(job.autograded))
     answers = [[name, points, _source_of(graded_nb, name)] for name, points in written]
     return Result(job.student_id, job.chapter_id, outcomes, _status(job, notes, outcomes, answers),
@@ -176,6 +184,26 @@ def _incidents(notebook, run, layout):
     elif run.ended == "output limit":
         notes.append("stopped: it sent more output than the grader accepts")
     return notes
+
+
+def _import_failure(run, package):
+    """A status phrase if the sandbox says nnlib did not import, checked against what the
+    grader knows (a builtin exception name, a file of the package, a line in it)."""
+    blob = run.results.get(IMPORT_FAILURE)
+    try:
+        where = plaindata.from_bytes(blob) if blob else None
+        ename, file, line = where["ename"], where["file"], where["line"]
+        path = package / file
+        known = isinstance(getattr(builtins, ename, None), type) and \
+            issubclass(getattr(builtins, ename), BaseException)
+        inside = isinstance(file, str) and path.resolve().is_relative_to(package.resolve())
+        lines = len(path.read_text(encoding="utf-8").splitlines()) if inside and path.is_file() else 0
+    except (plaindata.NotPlain, TypeError, KeyError, OSError, UnicodeDecodeError):
+        return []
+    if not known:
+        return ["nnlib does not import (an exception of the student's own class)"]
+    place = f" (nnlib/{file}, line {line})" if isinstance(line, int) and 0 < line <= lines else ""
+    return [f"nnlib does not import: {ename}{place}"]
 
 
 def _cell_name(notebook, index):

@@ -9,12 +9,14 @@ It decides nothing: whether an output is right is judged outside the sandbox.
 import importlib
 import os
 import pkgutil
+import traceback
 from pathlib import Path
 
 from . import plaindata
 from .kit import ERROR_KEY, NOT_IMPLEMENTED, NOT_PLAIN, RAISED
 
 RESULTS = ".nncourse-results"
+IMPORT_FAILURE = "__import__"  # the results entry that says where importing nnlib failed
 
 
 class Prober:
@@ -30,13 +32,29 @@ class Prober:
     def run(self, grade_id, namespace=None):
         """Run check ``grade_id`` on every case; write the outputs; print a short note."""
         cases = plaindata.from_bytes((self.job / "cases" / f"{grade_id}.npz").read_bytes())
-        nnlib = import_package("nnlib")
-        blob = plaindata.to_bytes(probe_outputs(self.checks[grade_id].probe, nnlib, cases, namespace))
-        partial = self.out / f"{grade_id}.partial"
-        partial.write_bytes(blob)
-        os.replace(partial, self.out / f"{grade_id}.npz")
+        try:
+            nnlib = import_package("nnlib")
+        except BaseException as err:  # say where, once; every case of the check then fails
+            self._write(IMPORT_FAILURE, where_import_failed(err))
+            nnlib = None
+        self._write(grade_id, probe_outputs(self.checks[grade_id].probe, nnlib, cases, namespace))
         print(f"{grade_id}: {len(cases)} case(s) run; the grader judges the results outside "
               f"this notebook")
+
+
+    def _write(self, name, value):
+        partial = self.out / f"{name}.partial"
+        partial.write_bytes(plaindata.to_bytes(value))
+        os.replace(partial, self.out / f"{name}.npz")
+
+
+def where_import_failed(err):
+    """{"ename", "file", "line"} of the deepest frame of the error inside nnlib/ (plain data)."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if "/nnlib/" in f.filename]
+    last = frames[-1] if frames else None
+    return {"ename": type(err).__name__,
+            "file": last.filename.rsplit("/nnlib/", 1)[1] if last else "",
+            "line": int(last.lineno or 0) if last else 0}
 
 
 def import_package(name):
@@ -48,6 +66,8 @@ def import_package(name):
 
 
 def _probe_one(probe, nnlib, case, namespace):
+    if nnlib is None:
+        return {ERROR_KEY: RAISED}
     try:
         return probe(nnlib, case, namespace)
     except NotImplementedError:

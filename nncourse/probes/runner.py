@@ -28,7 +28,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from .in_kernel import RESULTS
+from .in_kernel import IMPORT_FAILURE, RESULTS
 
 TAG = "NNCOURSE1"
 TIMEOUT_ENAME = "GraderTimeout"
@@ -115,9 +115,10 @@ async def run(job, channel):
 
 def _report(channel, index, status, grade_id):
     channel.send("cell", json.dumps({"index": index, "status": status}).encode())
-    result = Path.cwd() / RESULTS / f"{grade_id}.npz"
-    if grade_id and result.is_file():
-        channel.send("result", grade_id.encode() + b"\0" + result.read_bytes())
+    for name in (grade_id, IMPORT_FAILURE) if grade_id else ():
+        result = Path.cwd() / RESULTS / f"{name}.npz"
+        if result.is_file():
+            channel.send("result", name.encode() + b"\0" + result.read_bytes())
 
 
 async def _start(notebook, output_bytes):
