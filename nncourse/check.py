@@ -2,9 +2,10 @@
 
 For each chapter: ``exercises/<id>/`` is byte-identical to a fresh regeneration; the
 reference (solution notebook + reference nnlib) earns every autograded point; the
-untouched release earns none; every catalogued mistake (``nncourse/mutants/``) loses
-points; and no hidden-test text appears under ``exercises/``, nor a chapter's solution in
-its own or an earlier chapter's release (later releases give it on purpose).
+untouched release earns none (both graded in the sandbox); every catalogued mistake
+(``nncourse/mutants/``) fails a trusted check; and no hidden-test text appears under
+``exercises/``, nor a chapter's solution in its own or an earlier chapter's release (later
+releases give it on purpose).
 """
 import filecmp
 import os
@@ -18,7 +19,7 @@ import nbformat
 from .chapters import CHAPTERS
 from .grader.batch import autograde
 from .mutants import catalogue as mutant_catalogue
-from .mutants import write_mutated_package
+from .grader.selftest import selftest
 from .release import release
 from .grader.sandbox import Limits
 from .stubs import BEGIN, END, package_files, solution_lines
@@ -150,26 +151,22 @@ def _text_lines(path):
 
 
 def grade_extremes(chapter, repo_root, fresh_release, tmp, timeout=60, mutants=True):
-    """Autograde, in one batch: the reference (must earn everything), the untouched
-    release (nothing) and, with ``mutants``, every catalogued mutant (less than everything)."""
+    """Autograde, in one sandboxed batch, the reference (must earn everything) and the
+    untouched release (nothing); with ``mutants``, prove the checks sound in this trusted
+    process (:mod:`nncourse.grader.selftest`: the same probes and judges, without a sandbox)."""
     submissions = tmp / "submissions"
     reference = submissions / "reference" / chapter.id
     shutil.copytree(repo_root / "solutions" / chapter.id, reference)
     shutil.copytree(repo_root / "nnlib", reference / "nnlib",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(fresh_release, submissions / "untouched" / chapter.id)
-    catalogue = mutant_catalogue(chapter) if mutants else []
-    for number, mutant in enumerate(catalogue):
-        folder = submissions / f"mutant-{number:02d}" / chapter.id
-        shutil.copytree(repo_root / "solutions" / chapter.id, folder)
-        write_mutated_package(repo_root / "nnlib", mutant, folder / "nnlib")
     results = {r.student_id: r for r in autograde(chapter, submissions, tmp / "graded", repo_root,
                                                    Limits(timeout=timeout), progress=False,
                                                    jobs=os.cpu_count() or 1, diagnose=False)}
     findings = [_reference_finding(chapter, results["reference"]),
                 _untouched_finding(chapter, results["untouched"])]
     if mutants:
-        findings.append(_mutant_finding(chapter, catalogue, results))
+        findings.append(_selftest_finding(chapter, repo_root, fresh_release))
     return findings
 
 
@@ -187,11 +184,10 @@ def _untouched_finding(chapter, result):
                                f"autograded cell ({len(result.tests)} cells)", "; ".join(earned))
 
 
-def _mutant_finding(chapter, catalogue, results):
-    survivors = [f"{m.function} / {m.name}" for number, m in enumerate(catalogue)
-                 if results[f"mutant-{number:02d}"].score >= results[f"mutant-{number:02d}"].max_score]
-    detail = ("survived (earned full marks): " + "; ".join(survivors)) if survivors else \
-        ("" if catalogue else f"no catalogue: add nncourse/mutants/{chapter.id}.py")
-    return Finding(bool(catalogue) and not survivors,
-                   f"{chapter.id}: every one of the {len(catalogue)} catalogued mistakes loses points",
-                   detail)
+def _selftest_finding(chapter, repo_root, fresh_release):
+    catalogue = mutant_catalogue(chapter)
+    problems = selftest(chapter, repo_root, fresh_release / "nnlib")
+    if not catalogue:
+        problems.append(f"no catalogue: add nncourse/mutants/{chapter.id}.py")
+    return Finding(not problems, f"{chapter.id}: every check is sound and every one of the "
+                                 f"{len(catalogue)} catalogued mistakes fails a check", "; ".join(problems))

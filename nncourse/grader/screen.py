@@ -1,33 +1,29 @@
-"""The tamper screen: static rules that keep student code away from the grader's checks.
+"""The tamper screen: defence in depth, static rules on the code a student owns.
 
-Student code runs in the kernel that also runs the tests, because the things graded (nnlib
-functions, a trained model) are Python objects. What keeps the tests out of the student's
-reach is that only two kinds of student code run at all (the bodies of nnlib functions
-and the notebook's solution cells; everything else is restored from the release, see
-:mod:`nncourse.restore`) and that this screen rejects, before anything runs, every
-construct that can reach beyond a function's own data:
+It is not what keeps grading honest: student code runs only in the sandbox
+(:mod:`nncourse.grader.sandbox`), and verdicts are computed outside it on plain data
+(:mod:`nncourse.grader.checks`). The screen only rejects early, with the file, the line
+and the rule, code that no correct solution needs, in the graded function bodies and
+solution cells (everything else is restored from the release, :mod:`.restore`):
 
+- imports of anything but numpy, math, typing and nnlib's own modules (an allowlist);
 - writing or deleting an attribute of a module (``np.allclose = ...``, also through an alias
   such as ``m = np``);
 - reflection and dynamic code: ``setattr``, ``delattr``, ``vars``, ``globals``, ``locals``,
   ``eval``, ``exec``, ``compile``, ``__import__``, ``breakpoint``, ``type(name, bases, ns)``;
-- the modules that reach into the interpreter: ``builtins``, ``ctypes``, ``gc``,
-  ``inspect``, ``importlib``, ``cffi``; ``sys.modules``, ``sys._getframe``,
-  ``sys.settrace``/``setprofile``, ``sys.excepthook``/``displayhook``;
+  ``sys.modules``, ``sys._getframe`` and the other interpreter hooks of ``sys``;
 - dunder attributes (``x.__class__``, ``f.__globals__``, ``obj.__dict__``) other than
   ``__init__``, ``__name__``, ``__doc__``; defining dunder methods other than ``__init__``,
   ``__repr__`` and ``__str__`` (an object whose ``__eq__`` is always true);
 - IPython's ``get_ipython`` (silencing ``showtraceback``, registering hooks).
-
-No correct solution of the course's exercises needs any of these. The rules are static, so
-a rejection names the file, the line and the rule before the student's code runs once.
 """
 import ast
 from dataclasses import dataclass
 
 FORBIDDEN_CALLS = {"setattr", "delattr", "vars", "globals", "locals", "eval", "exec",
                    "compile", "__import__", "breakpoint", "get_ipython"}
-FORBIDDEN_MODULES = {"builtins", "ctypes", "gc", "inspect", "importlib", "cffi", "_ctypes"}
+ALLOWED_MODULES = {"numpy", "math", "nnlib", "typing", "__future__"}
+IMPORT_RULE = "graded code may import only numpy, math, typing and nnlib's own modules"
 FORBIDDEN_SYS = {"modules", "_getframe", "settrace", "setprofile", "excepthook",
                  "displayhook", "addaudithook", "meta_path", "path_hooks"}
 ALLOWED_DUNDER_ATTRIBUTES = {"__init__", "__name__", "__doc__"}
@@ -86,16 +82,13 @@ class _Screen(ast.NodeVisitor):
 
     def visit_Import(self, node):
         for alias in node.names:
-            if alias.name.split(".")[0] in FORBIDDEN_MODULES:
-                self.flag(node, f"imports {alias.name}, which can reach into the interpreter")
+            if alias.name.split(".")[0] not in ALLOWED_MODULES:
+                self.flag(node, f"imports {alias.name}; {IMPORT_RULE}")
         self.generic_visit(node)
 
     def visit_ImportFrom(self, node):
-        module = (node.module or "").split(".")[0]
-        if module in FORBIDDEN_MODULES:
-            self.flag(node, f"imports from {node.module}, which can reach into the interpreter")
-        if module == "sys" and any(a.name in FORBIDDEN_SYS for a in node.names):
-            self.flag(node, "imports interpreter internals from sys")
+        if node.level == 0 and (node.module or "").split(".")[0] not in ALLOWED_MODULES:
+            self.flag(node, f"imports from {node.module}; {IMPORT_RULE}")
         self.generic_visit(node)
 
     def visit_Name(self, node):
