@@ -7,6 +7,7 @@ untouched release earns none (both graded in the sandbox); every catalogued mist
 ``exercises/``, nor a chapter's solution in its own or an earlier chapter's release (later
 releases give it on purpose).
 """
+import contextlib
 import filecmp
 import os
 import shutil
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 
 from .chapters import CHAPTERS
 from .grader.batch import autograde
@@ -47,9 +49,43 @@ def check_chapter(chapter, repo_root, timeout=60, mutants=True):
     repo_root = Path(repo_root)
     with tempfile.TemporaryDirectory(prefix="nncourse-check-") as tmp:
         fresh = release(chapter, repo_root, Path(tmp) / "fresh")
-        findings = [compare_release(repo_root / "exercises" / chapter.id, fresh)]
+        findings = [compare_release(repo_root / "exercises" / chapter.id, fresh),
+                    run_solution_notebook(chapter, repo_root, Path(tmp) / "as-written", timeout)]
         findings += grade_extremes(chapter, repo_root, fresh, Path(tmp), timeout, mutants)
     return findings
+
+
+def run_solution_notebook(chapter, repo_root, folder, timeout=60):
+    """Does the solution notebook, as written, pass every test cell on the reference nnlib?
+
+    The visible tests' hand-worked values are the oracle here: the trusted checks compare
+    a submission with the reference, so only this run catches a wrong reference. It runs
+    instructor code only, in a plain kernel, with ``NNCOURSE_REPO`` naming the repository
+    whose reference the hidden cells' :func:`~nncourse.grader.in_notebook.run_check` uses.
+    """
+    shutil.copytree(repo_root / "solutions" / chapter.id, folder)
+    shutil.copytree(repo_root / "nnlib", folder / "nnlib", ignore=shutil.ignore_patterns("__pycache__"))
+    notebook = nbformat.read(folder / chapter.notebook, as_version=4)
+    client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}})
+    with _environment(NNCOURSE_REPO=str(Path(repo_root).resolve())):
+        client.execute()
+    failed = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
+              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
+              and any(o.get("output_type") == "error" for o in c.outputs)]
+    return Finding(not failed, f"{chapter.id}: the solution notebook as written passes every "
+                               f"test cell on the reference", "failed: " + ", ".join(failed) if failed else "")
+
+
+@contextlib.contextmanager
+def _environment(**variables):
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
 
 
 def compare_release(committed, fresh):

@@ -66,9 +66,11 @@ def load_nnlib(package_dir, name):
     return import_package(name)
 
 
-def prepare(chapter_id, reference, seed):
-    """Cases, expected results and budgets of every check of the chapter, for one batch."""
-    prepared = Prepared(chapter_checks(chapter_id), reference=reference)
+def prepare(chapter_id, reference, seed, only=None):
+    """Cases, expected results and budgets of every check of the chapter (or of the one
+    named ``only``), for one batch."""
+    checks = chapter_checks(chapter_id)
+    prepared = Prepared({g: c for g, c in checks.items() if only in (None, g)}, reference=reference)
     for grade_id, check in prepared.checks.items():
         rng = np.random.default_rng(_check_seed(seed, grade_id))
         # what the sandbox will see: the cases after a round trip through plain data
