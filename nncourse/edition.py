@@ -120,7 +120,6 @@ def chapter_notebook(page, chapter):
             cell.source = plain_markdown(cell.source)
     setup = nbformat.v4.new_code_cell(SETUP.format(number=chapter.number, id=chapter.id))
     notebook.cells.insert(0, setup)
-    nbformat.validator.normalize(notebook)
     for number, cell in enumerate(notebook.cells):
         cell.id = f"{chapter.id}-{number:03d}"  # stable ids: rebuilds give the same file
     return notebook

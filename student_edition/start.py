@@ -12,6 +12,7 @@ or newer and, for the first run, an internet connection.
 """
 import argparse
 import hashlib
+import os
 import subprocess
 import sys
 import venv
@@ -42,6 +43,8 @@ def main(argv=None):
     command = [str(python), "-m", "jupyterlab", f"--ServerApp.root_dir={HERE}"]
     if args.no_browser:
         command.append("--no-browser")
+    if getattr(os, "geteuid", lambda: 1)() == 0:  # root, as in many containers
+        command.append("--allow-root")
     return subprocess.call(command, cwd=HERE)
 
 

@@ -18,6 +18,7 @@ import pytest
 from conftest import REPO, run_nncourse
 from nncourse.chapters import CHAPTERS, get_chapter
 from nncourse.check import FORBIDDEN, HIDDEN_BEGIN
+from nncourse.edition import book_is_fresh
 from nncourse.edition_scan import course_secrets, scan_edition, solution_regions
 from nncourse.stubs import find_regions, module_name, package_files, stub_text
 
@@ -77,6 +78,18 @@ def test_chapters_option_limits_exercises_and_chapter_notebooks(built_book, tmp_
 
 def test_the_built_edition_passes_the_leak_scan(edition):
     assert scan_edition(edition, REPO) == []
+
+
+def test_book_is_fresh_only_when_newer_than_every_input(tmp_path):
+    html_dir = tmp_path / "_build" / "html"
+    assert not book_is_fresh(tmp_path, html_dir)
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "page.md").write_text("# a page")
+    html_dir.mkdir(parents=True)
+    (html_dir / "index.html").write_text("<html></html>")
+    assert book_is_fresh(tmp_path, html_dir)
+    os.utime(html_dir / "index.html", (1, 1))  # built long before the page was written
+    assert not book_is_fresh(tmp_path, html_dir)
 
 
 def _body(function):
@@ -178,6 +191,9 @@ def student_python(edition, tmp_path_factory):
             os.rename(building, final)
         except OSError:  # another run finished first
             shutil.rmtree(building, ignore_errors=True)
+        for stale in VENV_CACHE.glob("student-*"):  # environments of older requirements
+            if stale != final:
+                shutil.rmtree(stale, ignore_errors=True)
     _start_check(edition, final)
     return final / "bin" / "python"
 
