@@ -2,16 +2,19 @@
 
 A *secret line* is a stripped line of 8 or more characters that the solutions (solution
 regions of the reference nnlib, solution cells of the source notebooks) or the hidden
-tests contain and that no public text of the course contains
-(:func:`nncourse.check.secret_lines`).
+tests (the source notebooks' hidden-test blocks and the trusted checks they call,
+``nncourse/probes/<id>.py``) contain and that no public text of the course contains
+(:func:`nncourse.check.secret_lines`, plus the checks' lines that no release holds).
 
 - ``exercises/chNN_*/`` (what the release wrote) contains no secret line, except the
-  solution lines of chapters before NN, which that folder's nnlib gives as code.
+  solution lines of chapters before NN, which that folder's nnlib gives as code: the rule
+  ``nncourse check`` applies to ``exercises/``.
 - Everything else (the book, the chapter notebooks, README, start.py) may repeat a single
   line that a solution or hidden test also contains, since ``for epoch in range(epochs):``
   is how anyone writes it, but never two consecutive lines of one solution region,
-  solution cell or hidden-test block, nor a whole one-line region, when those lines
-  include a secret line. The book goes out whole, so no chapter's solution is allowed.
+  solution cell, hidden-test block or checks file, nor a whole one-line region, when
+  those lines include a secret line. The book goes out whole, so no chapter's solution
+  is allowed in it.
 - No marker (``### BEGIN SOLUTION``...), no instructor folder (``solutions``, ``nncourse``,
   a top-level ``nnlib``) and no file identical to one of the instructor's files.
 """
@@ -23,8 +26,8 @@ from pathlib import Path
 import nbformat
 
 from .chapters import CHAPTERS, chapter_of_function
-from .check import FORBIDDEN, HIDDEN_BEGIN, HIDDEN_END, secret_lines
-from .stubs import BEGIN, END, find_regions, module_name, package_files
+from .check import FORBIDDEN, HIDDEN_BEGIN, HIDDEN_END, MIN_SECRET_LENGTH, secret_lines
+from .stubs import BEGIN, END, find_regions, module_name, package_files, solution_lines
 
 INSTRUCTOR_FOLDERS = ("solutions", "nncourse", "mutants", "tests")
 
@@ -33,8 +36,7 @@ INSTRUCTOR_FOLDERS = ("solutions", "nncourse", "mutants", "tests")
 class Secrets:
     """What the scan looks for: see the module docstring."""
 
-    lines: frozenset      # every secret line
-    given: dict           # chapter number -> solution lines its exercise folder gives
+    in_release: dict      # chapter number -> secret lines its exercise folder must not hold
     windows: frozenset    # tuples of 1 or 2 consecutive lines of a secret block
 
 
@@ -48,7 +50,7 @@ def scan_edition(edition, repo_root):
         lines = [line.strip() for line in text_lines(path)]
         chapter = _exercise_chapter(relative)
         if chapter is not None:
-            found = line_leaks(lines, secrets.lines - secrets.given[chapter.number])
+            found = line_leaks(lines, secrets.in_release[chapter.number])
         else:
             found = window_leaks(lines, secrets.windows)
         found += [(n, line) for n, line in enumerate(lines, 1)
@@ -58,17 +60,40 @@ def scan_edition(edition, repo_root):
 
 
 def course_secrets(repo_root):
-    """The secret lines, each exercise folder's given lines, and the secret windows."""
-    secret = frozenset(secret_lines(repo_root))
-    regions = solution_regions(repo_root)
-    given = {c.number: frozenset(line for number, body in regions if number < c.number
-                                 for line in body) for c in CHAPTERS.values()}
-    blocks = [body for _, body in regions] + notebook_secret_blocks(repo_root)
+    """Each exercise folder's secret lines (as ``nncourse check`` scans releases, plus the
+    trusted checks' lines) and the secret windows of everything else."""
+    probes = probe_blocks(repo_root)
+    public = public_lines(repo_root)
+    probe_secret = {line for block in probes for line in block
+                    if len(line) >= MIN_SECRET_LENGTH} - public
+    in_release = {c.number: frozenset(secret_lines(repo_root, release_of=c) | probe_secret)
+                  for c in CHAPTERS.values()}
+    secret = set(secret_lines(repo_root)) | probe_secret
+    blocks = [body for _, body in solution_regions(repo_root)]
+    blocks += notebook_secret_blocks(repo_root) + probes
     windows = set()
     for block in blocks:
         runs = [tuple(block)] if len(block) == 1 else zip(block, block[1:])
         windows |= {tuple(run) for run in runs if secret & set(run)}
-    return Secrets(secret, given, frozenset(windows))
+    return Secrets(in_release, frozenset(windows))
+
+
+def probe_blocks(repo_root):
+    """Stripped non-blank lines of each chapter's trusted checks (``nncourse/probes/<id>.py``),
+    where the hidden tests' code lives."""
+    files = [Path(repo_root) / "nncourse" / "probes" / f"{c.id}.py" for c in CHAPTERS.values()]
+    return [[line.strip() for line in f.read_text().splitlines() if line.strip()]
+            for f in files if f.is_file()]
+
+
+def public_lines(repo_root):
+    """Stripped lines students see anyway: the releases and the reference nnlib outside
+    its solution regions."""
+    released = {line.strip() for path in (Path(repo_root) / "exercises").rglob("*")
+                if path.is_file() and "__pycache__" not in path.parts for line in text_lines(path)}
+    nnlib = Path(repo_root) / "nnlib"
+    library = {line.strip() for path in package_files(nnlib) for line in path.read_text().splitlines()}
+    return released | (library - solution_lines(nnlib))
 
 
 def solution_regions(repo_root):

@@ -17,9 +17,9 @@ import pytest
 
 from conftest import REPO, run_nncourse
 from nncourse.chapters import CHAPTERS, get_chapter
-from nncourse.check import FORBIDDEN, HIDDEN_BEGIN
+from nncourse.check import FORBIDDEN, HIDDEN_BEGIN, secret_lines
 from nncourse.edition import book_is_fresh
-from nncourse.edition_scan import course_secrets, scan_edition, solution_regions
+from nncourse.edition_scan import scan_edition, solution_regions
 from nncourse.stubs import find_regions, module_name, package_files, stub_text
 
 CHAPTER = get_chapter("ch01_perceptron")  # the cheapest notebook to run
@@ -129,9 +129,9 @@ def test_scan_flags_a_solution_pasted_into_the_book_or_a_later_release(edition, 
 
 def test_scan_allows_earlier_chapters_given_code_and_single_common_lines(tmp_path):
     update = "\n".join(_body("perceptron.Perceptron.update"))
-    secrets = course_secrets(REPO)
+    secret = secret_lines(REPO)
     single = next(line for _, body in solution_regions(REPO) for line in body
-                  if line in secrets.lines and len(body) > 1)
+                  if line in secret and len(body) > 1)
     fine = _mini_edition(tmp_path, {
         "exercises/ch02_sigmoid/nnlib/perceptron.py": f"def update():\n{update}\n",
         "book/book/page.html": f"<pre>x = 1\n{html.escape(single)}\ny = 2</pre>",
@@ -139,18 +139,28 @@ def test_scan_allows_earlier_chapters_given_code_and_single_common_lines(tmp_pat
     assert scan_edition(fine, REPO) == []
 
 
+def _first_pair(block):
+    """Two consecutive lines of ``block``, each of 20+ characters, without markers."""
+    return next(p for p in zip(block, block[1:]) if min(map(len, p)) >= 20
+                and not any(marker in line for marker in FORBIDDEN for line in p))
+
+
 def test_scan_flags_hidden_tests_and_instructor_files(tmp_path):
     source = CHAPTER.source_notebook(REPO)
     hidden = next(c.source for c in nbformat.read(source, 4).cells if HIDDEN_BEGIN in c.source)
     block = [line.strip() for line in hidden.split(HIDDEN_BEGIN)[1].splitlines() if line.strip()]
-    windows = course_secrets(REPO).windows
-    pair = next(p for p in zip(block, block[1:]) if p in windows
-                and not any(marker in line for marker in FORBIDDEN for line in p))
-    leaky = _mini_edition(tmp_path, {"README.md": "Some text.\n" + "\n".join(pair) + "\n"})
+    checks = (REPO / "nncourse" / "probes" / f"{CHAPTER.id}.py").read_text()
+    code = [line.strip() for line in checks.splitlines() if line.strip()]
+    code = code[next(i for i, line in enumerate(code) if line.startswith("def hidden_")):]
+    leaky = _mini_edition(tmp_path, {
+        "README.md": "Some text.\n" + "\n".join(_first_pair(block)) + "\n",
+        "chapters/notes.ipynb": nbformat.writes(nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("\n".join(_first_pair(code)))])),
+    })
     shutil.copyfile(source, tmp_path / "copy.ipynb")
     (tmp_path / "nncourse").mkdir()
     flagged = {leak.split(":")[0] for leak in scan_edition(leaky, REPO)}
-    assert flagged == {"README.md", "copy.ipynb", "nncourse"}, flagged
+    assert flagged == {"README.md", "chapters/notes.ipynb", "copy.ipynb", "nncourse"}, flagged
 
 
 RUNNER = r"""
