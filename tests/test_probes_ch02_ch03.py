@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from nncourse.chapters import get_chapter
+from nncourse.grader import heldout
 from nncourse.grader.checks import load_nnlib, prepare
 from nncourse.grader.selftest import _verdicts, selftest
 from nncourse.mutants import catalogue, write_mutated_package
@@ -144,6 +145,16 @@ def test_judge_accepts_trained_parameters(reference, trained):
     W, b = trained
     assert trained_verdicts(reference, {"W": W, "b": b, "other": object()}) == [None, None]
     assert trained_verdicts(reference, {"W": W.tolist(), "b": b.astype(np.float32)}) == [None, None]
+
+
+def test_judge_scores_the_heldout_digits(reference, trained, monkeypatch):
+    """The verdict follows nncourse.grader.heldout.digits(): with those labels moved by one
+    class, the trained parameters fail."""
+    X, y = heldout.digits()
+    monkeypatch.setattr(heldout, "digits", lambda: (X, (y + 1) % 10))
+    W, b = trained
+    assert all(p and "less than 90% of the held-out digits" in p
+               for p in trained_verdicts(reference, {"W": W, "b": b}))
 
 
 def test_judge_rejects_untrained_and_unfinished_parameters(reference, trained):

@@ -20,11 +20,13 @@ IGNORED_PARTS = ("__pycache__", ".ipynb_checkpoints")
 
 
 def inputs_digest(repo_root, chapter, extra=""):
-    """SHA-256 of what every grade of a batch depends on: the reference nnlib, the source
-    notebook and ``extra`` (the grading limits), computed once per batch."""
+    """SHA-256 of what every grade of a batch depends on: the reference nnlib, the probes,
+    the held-out data, the source notebook and ``extra`` (the grading limits), computed
+    once per batch."""
     digest = hashlib.sha256(extra.encode())
     _hash_tree(digest, "nnlib", Path(repo_root) / "nnlib")
     _hash_tree(digest, "probes", Path(__file__).resolve().parent.parent / "probes")
+    _hash_tree(digest, "heldout", Path(__file__).resolve().parent.parent / "heldout")
     digest.update(chapter.source_notebook(repo_root).read_bytes())
     return digest.hexdigest()
 

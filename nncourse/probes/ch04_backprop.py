@@ -16,7 +16,7 @@ from .kit import Check, Scripted
 
 LAYER_TYPES = ("Linear", "Tanh", "ReLU", "Sigmoid")  # the digits model's vocabulary
 MAX_LAYERS = 64
-MIN_ACCURACY = 0.95
+MIN_ACCURACY = 0.93  # the reference solution: 95.0% of the held-out digits
 DIGITS_FEATURES, DIGITS_CLASSES = 64, 10
 
 
@@ -442,17 +442,18 @@ def rebuild_model(reference, layers):
 
 def judge_mlp_digits(got, case, reference):
     """Trusted: rebuild the exported model with the reference's layers and require at
-    least 95% accuracy on test digits."""
+    least 93% accuracy on the held-out digits (images no release contains)."""
+    from nncourse.grader.heldout import digits  # trusted worker only: not in the sandbox
+
     problem = _architecture_problem(got)
     if problem:
         return problem
-    # TODO(held-out): judge on a digits set that never ships with the student's nnlib.
-    X_test, y_test = reference.data.digits_split(rng=0)["test"]
+    X_test, y_test = digits()
     with np.errstate(all="ignore"):
         score = reference.train.accuracy(rebuild_model(reference, got["layers"]), X_test, y_test)
     if not score >= MIN_ACCURACY:
-        return (f"digits_model classifies less than {MIN_ACCURACY:.0%} of the test digits "
-                f"correctly; if training does not reduce the loss, check the gradient tests")
+        return (f"digits_model classifies less than {MIN_ACCURACY:.0%} of the held-out digits (images you "
+                f"have not seen) correctly; if training does not reduce the loss, check the gradient tests")
     return None
 
 
