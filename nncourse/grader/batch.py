@@ -24,6 +24,7 @@ from ..mutants import write_mutated_package
 from ..notebook_schema import test_cells, written_cells
 from ..stubs import write_student_package
 from . import store
+from .cgroup import Cgroup
 from .feedback import copy_exchange_stamps, feedback_path, write_feedback
 from .sandbox import Limits, SandboxUnavailable, unavailable_reason
 from .submission import Job, failed, grade, work_folder_name
@@ -99,6 +100,7 @@ def _write_outputs(chapter, submissions_dir, out_dir, results):
 def _grade_batch(chapter, submissions_dir, out_dir, repo_root, students, jobs, progress, keep, settings):
     """Grade ``students`` with ``jobs`` worker processes; ``keep`` each result on arrival."""
     seed = secrets.token_hex(16)  # the hidden inputs of this batch; never stored
+    Cgroup.sweep()
     with tempfile.TemporaryDirectory(prefix="nncourse-grade-") as scratch:
         scratch = Path(scratch)
         release_nnlib = scratch / "release" / "nnlib"
@@ -123,7 +125,11 @@ def _run_pool(batch, jobs, tests, on_result):
     in sandboxes), the pool is rebuilt and the unfinished jobs are retried one at a time; a
     job that breaks a worker twice gets a zero saying so.
     """
-    done, attempts, remaining = [], {}, list(batch)
+    done, attempts, remaining = [], {}, [job for job in batch if not _linked_student(job)]
+    for job in [job for job in batch if _linked_student(job)]:
+        result = failed(job, tests, "the student folder is a symbolic link; refused")
+        done.append(result)
+        on_result(result)
     while remaining:
         workers = max(1, min(jobs, len(remaining))) if not attempts else 1
         broken = []
@@ -144,6 +150,11 @@ def _run_pool(batch, jobs, tests, on_result):
                 on_result(result)
         remaining = broken
     return done
+
+
+def _linked_student(job):
+    """Is ``<submissions>/<student_id>`` a symbolic link (it would grade another's work)?"""
+    return Path(job.folder).parent.is_symlink()
 
 
 def write_mutants(chapter, repo_root, dest):

@@ -40,6 +40,18 @@ class Cgroup:
             return None
         return cls(folders) if folders else None
 
+    @staticmethod
+    def sweep():
+        """Remove the empty cgroups that killed batches left behind (the kernel already
+        ended their processes with their PID namespaces)."""
+        for parent in (ROOT, ROOT / "memory", ROOT / "pids"):
+            for folder in parent.glob("nncourse-*") if os.geteuid() == 0 else ():
+                try:
+                    if not (folder / "cgroup.procs").read_text().split():
+                        folder.rmdir()
+                except OSError:
+                    pass
+
     def join(self, pid):
         """Move process ``pid`` (and so its future children) into the cgroup."""
         for folder in self.folders:
