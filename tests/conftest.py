@@ -15,10 +15,10 @@ def repo():
     return REPO
 
 
-def run_nncourse(*args, cwd=REPO):
+def run_nncourse(*args, cwd=REPO, env=None):
     """Run the installed ``nncourse`` CLI; return the completed process."""
     return subprocess.run([sys.executable, "-m", "nncourse.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
 
 
 @pytest.fixture(scope="session")

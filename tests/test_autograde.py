@@ -2,7 +2,10 @@
 a broken nnlib and a missing notebook in one batch; feedback that hides hidden tests."""
 import csv
 import html
+import os
 import shutil
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -178,3 +181,22 @@ def test_a_rerun_reuses_unchanged_results_and_regrades_the_rest(tmp_path):
     assert "graded 0 submission(s)" in third.stdout and "reused 2" in third.stdout
     assert (out / "grades.csv").read_text() == grades
     assert stored == {p.name: p.stat().st_mtime_ns for p in (out / "results").glob("*.json")}
+
+
+def test_without_a_sandbox_autograde_refuses_unless_told_and_then_says_so(tmp_path):
+    """Where bubblewrap is missing (here: not on PATH), nothing is graded and the error says
+    why; --no-sandbox grades anyway and every status says NOT SANDBOXED."""
+    submitted = tmp_path / "submitted"
+    release_copy(submitted / "bob" / CHAPTER)
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    refused = run_nncourse("autograde", CHAPTER, "--submissions", submitted, "--out", tmp_path / "o",
+                           env=env)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "no sandbox can be made here: bubblewrap (bwrap) is not installed" in refused.stderr
+    assert not (tmp_path / "o" / "grades.csv").exists()
+    graded = run_nncourse("autograde", CHAPTER, "--submissions", submitted, "--out", tmp_path / "o",
+                          "--no-sandbox", env=env)
+    assert graded.returncode == 0, graded.stderr
+    with open(tmp_path / "o" / "grades.csv", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["status"].startswith("NOT SANDBOXED (--no-sandbox); ") and row["score"] == "0"
