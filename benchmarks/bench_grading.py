@@ -5,9 +5,11 @@
   notebook, reference solution, cells no test needs removed), with the reference nnlib;
   this is what any grader that runs the notebook must pay;
 - per submission: ``nncourse autograde ch01_perceptron`` on N synthetic submissions
-  (copies of the reference solution), at ``--jobs 1`` and ``--jobs 2``: the batch's wall
-  time (setup included) divided by N.
-Targets (issue 3): per-submission cost at most 1.5x the floor; ``--jobs 2`` at least 1.7x
+  (copies of the reference solution), each in its own sandbox, at ``--jobs 1`` and
+  ``--jobs 2``: the batch's wall time (setup included) divided by N;
+- the worst hostile case: one submission whose graded methods loop forever, so that every
+  check runs out its budget.
+Targets (issue 9): per-submission cost at most 2x the floor; ``--jobs 2`` at least 1.7x
 faster than ``--jobs 1`` on 2 cores.
 
     .venv/bin/python benchmarks/bench_grading.py [--submissions 200] [--floor-runs 5]
@@ -25,8 +27,8 @@ from nbclient import NotebookClient
 
 from nncourse import REPO_ROOT
 from nncourse.chapters import get_chapter
-from nncourse.grading import autograde
-from nncourse.restore import prune_unneeded_cells, rebuild_notebook
+from nncourse.grader.batch import autograde
+from nncourse.grader.restore import prune_unneeded_cells, rebuild_notebook
 
 CHAPTER = get_chapter("ch01_perceptron")
 
@@ -62,6 +64,18 @@ def make_submissions(folder, count):
         shutil.copytree(REPO_ROOT / "nnlib", dest / "nnlib", ignore=shutil.ignore_patterns("__pycache__"))
 
 
+def make_endless(folder):
+    """One submission whose predict and update bodies are ``while True: pass``."""
+    dest = folder / "endless" / CHAPTER.id
+    shutil.copytree(REPO_ROOT / "exercises" / CHAPTER.id, dest)
+    module = dest / "nnlib" / "perceptron.py"
+    lines = module.read_text().splitlines()
+    for number, line in enumerate(lines):
+        if "raise NotImplementedError(" in line:
+            lines[number] = line[:len(line) - len(line.lstrip())] + "while True: pass"
+    module.write_text("\n".join(lines) + "\n")
+
+
 def per_submission_seconds(submissions, out, count, jobs):
     start = time.perf_counter()
     results = autograde(CHAPTER, submissions, out, REPO_ROOT, jobs=jobs)
@@ -87,9 +101,12 @@ def main():
               f"= {alone / floor:.2f}x the floor")
         one = per_submission_seconds(tmp / "submitted", tmp / "out1", args.submissions, 1)
         two = per_submission_seconds(tmp / "submitted", tmp / "out2", args.submissions, 2)
+        make_endless(tmp / "hostile")
+        worst = per_submission_seconds(tmp / "hostile", tmp / "out3", 1, 1)
     print(f"per submission, --jobs 1: {one:.2f} s = {one / floor:.2f}x the floor (target <= 1.5); "
           f"{one / alone:.2f}x the notebook alone")
     print(f"per submission, --jobs 2: {two:.2f} s; speed-up {one / two:.2f}x (target >= 1.7)")
+    print(f"worst hostile case (every check loops until its budget): {worst:.1f} s")
 
 
 if __name__ == "__main__":
