@@ -1,0 +1,96 @@
+"""What crosses the sandbox boundary (plain data only) and what the grader reads of a
+submission (regular files only, never through a link)."""
+import io
+import os
+import pickle
+import socket
+
+import numpy as np
+import pytest
+
+from nncourse.grader.intake import Unreadable, read_regular, take_in
+from nncourse.probes.plaindata import NotPlain, from_bytes, to_bytes
+
+PLAIN = {"w": np.arange(6.0).reshape(2, 3), "e": np.array(-1), "labels": np.array([0, 1], np.int64),
+         "ok": True, "steps": [1, 2.5, None, "text", {"b": np.array([True, False])}]}
+
+
+def test_plain_values_survive_the_round_trip_with_shapes_and_dtypes():
+    back = from_bytes(to_bytes(PLAIN))
+    assert back["e"].shape == () and back["w"].dtype == np.float64 and back["labels"].dtype == np.int64
+    assert np.array_equal(back["w"], PLAIN["w"]) and back["steps"][:4] == [1, 2.5, None, "text"]
+    assert back["steps"][4]["b"].dtype == bool and back["ok"] is True
+
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("value", [AlwaysEqual(), np.array([AlwaysEqual()]), {1: 2},
+                                   np.array([1 + 2j]), [[[[[[[[[[1]]]]]]]]]]], ids=str)
+def test_anything_else_is_refused_when_packed(value):
+    with pytest.raises(NotPlain):
+        to_bytes(value)
+
+
+def _npz(**arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("blob", [
+    pickle.dumps({"x": 1}),  # a pickle is never unpickled
+    _npz(__json__=np.frombuffer(b'{"__array__": "a0"}', np.uint8), a0=np.array([object()])),
+    _npz(__json__=np.frombuffer(b'{"__array__": "missing"}', np.uint8)),
+    _npz(__json__=np.frombuffer(b'not json', np.uint8)),
+    b"PK\x03\x04 damaged",
+], ids=["pickle", "object-array", "dangling", "not-json", "damaged"])
+def test_a_forged_archive_is_refused_when_unpacked(blob):
+    with pytest.raises(NotPlain):
+        from_bytes(blob)
+
+
+def test_an_oversized_archive_is_refused_before_it_is_read():
+    with pytest.raises(NotPlain, match="more than"):
+        from_bytes(to_bytes(np.zeros(1000)), max_bytes=100)
+
+
+@pytest.fixture
+def submission(tmp_path):
+    folder = tmp_path / "ada" / "ch01_perceptron"
+    (folder / "nnlib").mkdir(parents=True)
+    (folder / "ch01_perceptron.ipynb").write_text("{}")
+    (folder / "nnlib" / "perceptron.py").write_text("x = 1\n")
+    return folder
+
+
+def test_links_and_special_files_are_refused_and_named(submission, tmp_path):
+    secret = tmp_path / "reference.py"
+    secret.write_text("SECRET = 1\n")
+    os.symlink(secret, submission / "nnlib" / "layers.py")
+    os.mkfifo(submission / "nnlib" / "fifo.py")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(submission / "nnlib" / "sock.py"))
+    notes = take_in(submission, "ch01_perceptron.ipynb", tmp_path / "taken")
+    assert sorted(p.name for p in (tmp_path / "taken" / "nnlib").iterdir()) == ["perceptron.py"]
+    assert any("layers.py is a symbolic link" in n for n in notes)
+    assert any("fifo.py is not a regular file" in n for n in notes)
+    server.close()
+
+
+def test_a_fifo_notebook_does_not_block_and_a_linked_folder_is_refused(submission, tmp_path):
+    (submission / "ch01_perceptron.ipynb").unlink()
+    os.mkfifo(submission / "ch01_perceptron.ipynb")
+    with pytest.raises(Unreadable, match="not a regular file"):
+        take_in(submission, "ch01_perceptron.ipynb", tmp_path / "taken")
+    os.symlink(submission, tmp_path / "linked")
+    with pytest.raises(Unreadable, match="is a link or not a folder"):
+        take_in(tmp_path / "linked", "ch01_perceptron.ipynb", tmp_path / "taken2")
+
+
+def test_a_large_file_is_refused(submission):
+    notes = []
+    (submission / "big.py").write_bytes(b"#" * 2000)
+    assert read_regular(submission / "big.py", 1000, notes) is None and "larger than" in notes[0]
