@@ -10,44 +10,11 @@ so that only the function under test is graded and no correct code enters the sa
 """
 import numpy as np
 
-from .kit import Check
+from .kit import Check, fresh, unchanged, with_standins, without_warnings
 
 NO_WARNING = "no numpy warning"
 LN3, LN9 = np.log(3.0), np.log(9.0)
 Z_BIG = [-1e4, -1e3, -40.0, 40.0, 1e3, 1e4]
-
-
-def without_warnings(function, *args, **kwargs):
-    """``(result, True)``: ``function(*args, **kwargs)`` run with numpy's overflow, invalid
-    and divide warnings made errors (as the tests do); ``(None, False)`` if one occurred."""
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        try:
-            return function(*args, **kwargs), True
-        except FloatingPointError:
-            return None, False
-
-
-def fresh(value):
-    """A copy of an array from a case (the function under test may modify it)."""
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def unchanged(after, before):
-    """Whether an input is exactly as it was before the call (the tests use array_equal)."""
-    return bool(np.array_equal(np.asarray(after), np.asarray(before)))
-
-
-def with_standins(module, standins, call):
-    """``call()`` while ``module``'s attributes named in ``standins`` are replaced by its
-    values; the originals are put back afterwards, whatever happens."""
-    saved = {name: getattr(module, name) for name in standins}
-    try:
-        for name, value in standins.items():
-            setattr(module, name, value)
-        return call()
-    finally:
-        for name, value in saved.items():
-            setattr(module, name, value)
 
 
 class Lookup:
@@ -131,7 +98,7 @@ def probe_sigmoid_prime(nnlib, case, namespace):
     reference's values of sigmoid(z) and sigmoid(-z)."""
     z = fresh(case["z"])
     table = Lookup(case["sigmoid"])
-    got, clean = with_standins(nnlib.activations, {"sigmoid": table}, lambda: without_warnings(
+    got, clean = with_standins([nnlib.activations], {"sigmoid": table}, lambda: without_warnings(
         nnlib.activations.sigmoid_prime, z))
     if not clean:
         return {NO_WARNING: False}
@@ -258,7 +225,7 @@ def probe_neuron_step(nnlib, case, namespace):
     loss_fn = Lookup(case["loss_table"], pair=True)
     standins = {"ACTIVATIONS": {case["activation"]: (f, f_prime)},
                 "LOSSES": {case["loss"]: loss_fn}, LOSS_FUNCTIONS[case["loss"]]: loss_fn}
-    return with_standins(nnlib.neuron, standins, lambda: _step_outputs(nnlib.neuron.neuron_step, case))
+    return with_standins([nnlib.neuron], standins, lambda: _step_outputs(nnlib.neuron.neuron_step, case))
 
 
 def _step_outputs(neuron_step, case):

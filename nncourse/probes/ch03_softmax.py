@@ -12,46 +12,13 @@ that no student release contains (:mod:`nncourse.grader.heldout`).
 """
 import numpy as np
 
-from .kit import Check
+from .kit import Check, fresh, unchanged, with_standins, without_warnings
 
 NO_WARNING = "no numpy warning"
 LN2, LN3, LN6 = np.log(2.0), np.log(3.0), np.log(6.0)
 GRADCHECK_H = 1e-4
 MIN_ACCURACY = 0.90
 DIGITS_CLASSES, DIGITS_FEATURES = 10, 64
-
-
-def without_warnings(function, *args, **kwargs):
-    """``(result, True)``: ``function(*args, **kwargs)`` run with numpy's overflow, invalid
-    and divide warnings made errors (as the tests do); ``(None, False)`` if one occurred."""
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
-        try:
-            return function(*args, **kwargs), True
-        except FloatingPointError:
-            return None, False
-
-
-def unchanged(after, before):
-    """Whether an input is exactly as it was before the call (the tests use array_equal)."""
-    return bool(np.array_equal(np.asarray(after), np.asarray(before)))
-
-
-def fresh(value):
-    """A copy of an array from a case (the function under test may modify it)."""
-    return value.copy() if isinstance(value, np.ndarray) else value
-
-
-def with_standins(modules, standins, call):
-    """``call()`` while the attributes named in ``standins`` of every module in ``modules``
-    are replaced by its values; the originals are put back afterwards, whatever happens."""
-    saved = [(module, name, getattr(module, name)) for module in modules for name in standins]
-    try:
-        for module, name, _ in saved:
-            setattr(module, name, standins[name])
-        return call()
-    finally:
-        for module, name, value in saved:
-            setattr(module, name, value)
 
 
 # softmax -------------------------------------------------------------------------------

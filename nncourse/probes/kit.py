@@ -119,3 +119,35 @@ class Scripted:
             raise RuntimeError("a scripted stand-in was called more often than the test expects")
         return np.array(self.values[len(self.calls) - 1])
 
+
+def without_warnings(function, *args, **kwargs):
+    """``(result, True)``: ``function(*args, **kwargs)`` run with numpy's overflow, invalid
+    and divide warnings made errors (as the tests do); ``(None, False)`` if one occurred."""
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        try:
+            return function(*args, **kwargs), True
+        except FloatingPointError:
+            return None, False
+
+
+def unchanged(after, before):
+    """Whether an input is exactly as it was before the call (the tests use array_equal)."""
+    return bool(np.array_equal(np.asarray(after), np.asarray(before)))
+
+
+def fresh(value):
+    """A copy of an array from a case (the function under test may modify it)."""
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def with_standins(modules, standins, call):
+    """``call()`` while the attributes named in ``standins`` of every module in ``modules``
+    are replaced by its values; the originals are put back afterwards, whatever happens."""
+    saved = [(module, name, getattr(module, name)) for module in modules for name in standins]
+    try:
+        for module, name, _ in saved:
+            setattr(module, name, standins[name])
+        return call()
+    finally:
+        for module, name, value in saved:
+            setattr(module, name, value)
