@@ -56,7 +56,9 @@ class Expectation(NamedTuple):
 
     score: the total (None: not checked); score_at_most: an upper bound; tests: the
     score of each named test cell; status: substrings that must all occur in the status;
-    status_any: substrings of which at least one must occur.
+    status_any: substrings of which at least one must occur; verdicts: the trusted
+    verdict of each named test cell; ran: the attack's "<marker> ran" line must be in its
+    executed notebook under OUT/autograded/ (proof that it ran in the sandbox).
     """
 
     score: float | None = None
@@ -64,6 +66,8 @@ class Expectation(NamedTuple):
     status: tuple = ()
     status_any: tuple = ()
     score_at_most: float | None = None
+    verdicts: Mapping[str, str] = {}
+    ran: bool = False
 
 
 class Case(NamedTuple):
@@ -161,8 +165,9 @@ WRONG_UPDATE = [  # the right error, but the weights never move
     "return target - int(self.predict(x[None, :])[0])",
 ]
 INFINITE_LOOP = ["while True:", "    pass"]
-SYS_EXIT = ["import sys", "", "sys.exit(\"update gave up\")"]
-OS_EXIT = ["import os", "", "os._exit(0)"]
+# The screen allows only numpy, math, typing and nnlib imports; typing.sys is sys itself.
+SYS_EXIT = ["import typing", "", "typing.sys.exit(\"update gave up\")"]
+OS_EXIT = ["import typing", "", "typing.sys.modules[\"os\"]._exit(0)"]
 CTYPES_SEGFAULT = ["import ctypes", "", "ctypes.string_at(0)  # reads address 0"]
 NUMPY_SEGFAULT = [  # a view whose second element is 2**40 bytes past a one-element buffer
     "far = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(2,), strides=(2 ** 40,))",
@@ -395,9 +400,9 @@ def build_odd_id(folder):
 
 
 WARNING_AND_STDERR = [
-    "import sys",
+    "import typing",
     "",
-    "sys.stderr.write(\"predict: a debugging line on stderr\\n\")",
+    "typing.sys.stderr.write(\"predict: a debugging line on stderr\\n\")",
     "_ = np.float64(1.0) / 0.0  # RuntimeWarning: divide by zero (harmless: unused)",
 ]
 
@@ -423,7 +428,8 @@ TAMPERED = "rejected by the tamper screen"
 
 CASES = {
     "reference": Case(build_reference, Expectation(MAX_SCORE, FULL, ("graded; all tests passed",))),
-    "untouched": Case(build_untouched, Expectation(0, NOTHING, ("graded; failed 6 of 6 tests",))),
+    "untouched": Case(build_untouched, Expectation(
+        0, NOTHING, ("graded; failed 6 of 6 tests",), verdicts=dict.fromkeys(TEST_POINTS, "not implemented"))),
     "syntax_error": Case(build_syntax_error, Expectation(
         0, NOTHING, ("nnlib/perceptron.py does not compile: SyntaxError",
                      f"line {syntax_error_line(SYNTAX_ERROR_SOURCE)}"))),
@@ -440,18 +446,16 @@ CASES = {
     "segfault_numpy": Case(build_segfault_numpy, Expectation(
         5, PREDICT_ONLY, ("the kernel died in cell test_update_worked_example",))),
     "memory_hog": Case(build_memory_hog, Expectation(
-        5, PREDICT_ONLY, status_any=("ran out of memory", "the kernel died"))),
+        5, PREDICT_ONLY, status_any=("ran out of memory", "the kernel died", "timed out after"))),
     "deleted_tests": Case(build_deleted_tests, Expectation(MAX_SCORE, FULL, ("all tests passed",))),
     "edited_tests": Case(build_edited_tests, Expectation(0, NOTHING)),
     "duplicated_tests": Case(build_duplicated_tests, Expectation(MAX_SCORE, FULL, ("all tests passed",))),
     "monkeypatch_notebook": Case(build_monkeypatch_notebook, Expectation(0, NOTHING)),
     "monkeypatch_nnlib_module": Case(build_monkeypatch_nnlib_module, Expectation(0, NOTHING, (TAMPERED,))),
     "monkeypatch_nnlib_body": Case(build_monkeypatch_nnlib_body, Expectation(0, NOTHING, (TAMPERED,))),
-    # If the screen lets the object through, update (6) and test_fit_hidden (2) are earned.
-    "eq_always_true": Case(build_eq_always_true, Expectation(
-        tests={"test_predict_gates": 0, "test_predict_hidden": 0, "test_fit_gates": 0},
-        score_at_most=8)),
-    "huge_stdout": Case(build_huge_stdout, Expectation(MAX_SCORE, FULL, ("output truncated",))),
+    # The screen rejects type(name, bases, ns); attacks.build_dispatch_objects gets past it.
+    "eq_always_true": Case(build_eq_always_true, Expectation(0, NOTHING, (TAMPERED,))),
+    "huge_stdout": Case(build_huge_stdout, Expectation(MAX_SCORE, FULL, ("all tests passed",))),
     "big_file": Case(build_big_file, Expectation(MAX_SCORE, FULL, ("all tests passed",))),
     "invalid_json": Case(build_invalid_json, Expectation(0, NOTHING, ("the notebook is not valid JSON",))),
     "missing_notebook": Case(build_missing_notebook, Expectation(
@@ -462,10 +466,12 @@ CASES = {
 CONTROLS = ("reference", "untouched")
 
 
-def build_corpus(dest, students=None):
-    """Write the submissions of ``students`` (default: every case) under ``dest``."""
-    for student in students or CASES:
-        CASES[student].build(Path(dest) / student / CHAPTER)
+def build_corpus(dest, students=None, table=None):
+    """Write the submissions of ``students`` (default: every case of ``table``, by default
+    :data:`CASES`) under ``dest``."""
+    table = table or CASES
+    for student in students or table:
+        table[student].build(Path(dest) / student / CHAPTER)
     return Path(dest)
 
 
