@@ -94,3 +94,28 @@ def test_a_large_file_is_refused(submission):
     notes = []
     (submission / "big.py").write_bytes(b"#" * 2000)
     assert read_regular(submission / "big.py", 1000, notes) is None and "larger than" in notes[0]
+
+
+def test_a_small_archive_that_would_inflate_is_refused_before_it_is_unpacked():
+    """A deflated member (1 MB holding 1 GiB), or a header declaring more than its member
+    holds, is refused from the zip directory and the .npy header alone."""
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("__json__.npy", _npy(np.frombuffer(b'{"__array__": "a0"}', np.uint8)))
+        archive.writestr("a0.npy", _npy(np.zeros(1 << 24)))
+    with pytest.raises(NotPlain, match="compressed"):
+        from_bytes(buffer.getvalue())
+    header = _npy(np.zeros(4))[:-32]  # the header says 4 floats; the member holds none
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__json__.npy", _npy(np.frombuffer(b'{"__array__": "a0"}', np.uint8)))
+        archive.writestr("a0.npy", header.replace(b"(4,)", b"(999999999,)".ljust(4)))
+    with pytest.raises(NotPlain):
+        from_bytes(buffer.getvalue())
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()

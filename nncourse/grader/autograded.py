@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 
 KEPT_MIME = ("text/plain", "image/png")
-MAX_NOTEBOOK_BYTES = 20_000_000
+MAX_NOTEBOOK_BYTES = 20_000_000  # read at most this much of what the sandbox sent
+MAX_KEPT_BYTES = 4_000_000  # outputs kept per notebook
 MAX_TEXT = 20_000
 
 
@@ -25,8 +26,22 @@ def keep_autograded(graded_nb, sandbox_notebook, path):
         outputs = theirs.get("outputs", []) if theirs and theirs.get("cell_type") == "code" else []
         cell.outputs = [o for o in (_clean(out) for out in outputs[:50]) if o is not None]
         cell.execution_count = None
+    _cap(graded_nb)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(graded_nb, path)
+
+
+def _cap(notebook):
+    """Drop outputs, from the last cell back, until they hold at most MAX_KEPT_BYTES."""
+    sizes = {i: sum(len(str(o)) for o in c.get("outputs", [])) for i, c in enumerate(notebook.cells)}
+    total = sum(sizes.values())
+    for index in sorted(sizes, reverse=True):
+        if total <= MAX_KEPT_BYTES:
+            return
+        if sizes[index]:
+            total -= sizes[index]
+            notebook.cells[index].outputs = [nbformat.v4.new_output(
+                "stream", name="stdout", text="[nncourse: outputs dropped: over the size kept]\n")]
 
 
 def _parse(blob):

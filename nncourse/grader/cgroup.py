@@ -1,4 +1,4 @@
-"""A control group per sandbox: one memory limit and one process limit for all its processes.
+"""A control group per sandbox: one memory, process and CPU limit for all its processes.
 
 Resource limits (``setrlimit``) bound each process; a cgroup bounds the sandbox as a whole
 and lets the grader kill every process in it. cgroup v2 (the unified hierarchy) is used if
@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
+CPU_PERIOD_US = 100_000  # with an equal quota: at most one CPU per sandbox
 
 
 class Cgroup:
@@ -29,22 +30,23 @@ class Cgroup:
         name = f"nncourse-{uuid.uuid4().hex[:12]}"
         limits = _v2_limits(memory_mb, processes) if _has_v2() else _v1_limits(memory_mb, processes)
         folders = []
-        try:
-            for folder, settings in limits(name):
+        for folder, settings in limits(name):
+            try:
                 folder.mkdir()
-                folders.append(folder)
                 for file, value in settings.items():
                     (folder / file).write_text(value)
-        except OSError:
-            Cgroup(folders).destroy()
-            return None
+                folders.append(folder)
+            except OSError:  # this controller cannot be used here: the others still can
+                Cgroup([folder]).destroy()
         return cls(folders) if folders else None
 
     @staticmethod
     def sweep():
         """Remove the empty cgroups that killed batches left behind (the kernel already
         ended their processes with their PID namespaces)."""
-        for parent in (ROOT, ROOT / "memory", ROOT / "pids"):
+        parents = [ROOT] + [ROOT / kind / path.lstrip("/") for kind, path in _own_v1_paths().items()
+                            if kind in ("memory", "pids", "cpu")]
+        for parent in parents:
             for folder in parent.glob("nncourse-*") if os.geteuid() == 0 else ():
                 try:
                     if not (folder / "cgroup.procs").read_text().split():
@@ -91,16 +93,31 @@ def _has_v2():
 
 
 def _v2_limits(memory_mb, processes):
-    return lambda name: [(ROOT / name, {"memory.max": str(memory_mb << 20), "memory.swap.max": "0",
-                                        "pids.max": str(processes)})]
+    """One folder at the top of the unified hierarchy (a cgroup with processes of its own
+    cannot have children with controllers, so the grader's cgroup cannot be the parent)."""
+    return lambda name: [(ROOT / name, {"memory.max": str(memory_mb << 20), "pids.max": str(processes),
+                                        "cpu.max": f"{CPU_PERIOD_US} {CPU_PERIOD_US}"})]
 
 
 def _v1_limits(memory_mb, processes):
+    """A folder per hierarchy, under the grader's own cgroup in each (so the sandbox stays
+    inside whatever limits the grader itself runs under)."""
+    settings = {"memory": {"memory.limit_in_bytes": str(memory_mb << 20)},
+                "pids": {"pids.max": str(processes)},
+                "cpu": {"cpu.cfs_period_us": str(CPU_PERIOD_US), "cpu.cfs_quota_us": str(CPU_PERIOD_US)}}
+    own = _own_v1_paths()
+
     def folders(name):
-        out = []
-        if (ROOT / "memory" / "memory.limit_in_bytes").exists():
-            out.append((ROOT / "memory" / name, {"memory.limit_in_bytes": str(memory_mb << 20)}))
-        if (ROOT / "pids" / "pids.max").exists():
-            out.append((ROOT / "pids" / name, {"pids.max": str(processes)}))
-        return out
+        return [(ROOT / kind / own.get(kind, "").lstrip("/") / name, values)
+                for kind, values in settings.items() if (ROOT / kind / "cgroup.procs").is_file()]
     return folders
+
+
+def _own_v1_paths():
+    """``{controller: path}`` of this process's cgroups, from ``/proc/self/cgroup``."""
+    paths = {}
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        for controller in controllers.split(","):
+            paths[controller] = path
+    return paths

@@ -119,7 +119,7 @@ def _parents(path):
 
 
 def _command(job, limits):
-    python = [sys.executable, "-m", "probes.runner", "/job"]
+    python = [sys.executable, "-P", "-m", "probes.runner", "/job"]  # -P: not the writable cwd
     prefix = _bwrap_prefix(job, 4 * limits.file_mb) + ["--chdir", HOME, "--"]
     if os.geteuid() != 0:
         return prefix + python
@@ -130,7 +130,7 @@ def _command(job, limits):
 
 def _unsandboxed_command(job):
     (job / "home").mkdir(exist_ok=True)
-    return [sys.executable, "-m", "probes.runner", str(job)]
+    return [sys.executable, "-P", "-m", "probes.runner", str(job)]
 
 
 def _environment(job, sandboxed):

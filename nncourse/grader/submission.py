@@ -183,6 +183,9 @@ def _incidents(notebook, run, layout):
         notes.append(f"stopped at the submission's time budget ({layout['budget']:g} s)")
     elif run.ended == "output limit":
         notes.append("stopped: it sent more output than the grader accepts")
+    elif not run.notebook:
+        notes.append("the sandbox ended before the notebook was done (did the submission's "
+                     "code kill its own processes?)")
     return notes
 
 

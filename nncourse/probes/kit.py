@@ -94,10 +94,10 @@ def _same_leaf(got, expected, rtol, atol, where):
         return f"{where} is not a number or an array"
     want, have = np.asarray(expected), np.asarray(got)
     if want.shape != have.shape:
-        return f"{where} has shape {have.shape}; expected {want.shape}"
+        return f"{where} has the wrong shape; expected {want.shape}"
     for kinds, words in (("iu", "integers"), ("b", "booleans")):
         if want.dtype.kind in kinds and have.dtype.kind not in kinds:
-            return f"{where} must hold {words}; it holds {have.dtype}"
+            return f"{where} must hold {words}"
     if not np.all(np.isfinite(have[np.isfinite(want)] if want.ndim else have)):
         return f"{where} contains inf or nan where the reference is finite"
     if not np.allclose(have.astype(np.float64), want.astype(np.float64), rtol=rtol, atol=atol,

@@ -9,11 +9,14 @@ Python objects.
 """
 import io
 import json
+import zipfile
 
 import numpy as np
 
 ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_DEPTH = 8
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}
 
 
 class NotPlain(ValueError):
@@ -30,9 +33,15 @@ def to_bytes(value):
 
 
 def from_bytes(blob, max_bytes=64 << 20):
-    """The plain value packed in ``blob``; raise :class:`NotPlain` if it is anything else."""
+    """The plain value packed in ``blob``; raise :class:`NotPlain` if it is anything else.
+
+    Nothing in the archive may unpack to more than ``max_bytes``: every member must be
+    stored uncompressed (as :func:`to_bytes` writes them) and hold exactly the array its
+    header declares, so a small forged archive cannot inflate in the reader's memory.
+    """
     if len(blob) > max_bytes:
         raise NotPlain(f"{len(blob)} bytes, more than the {max_bytes} allowed")
+    _check_members(blob)
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -42,6 +51,26 @@ def from_bytes(blob, max_bytes=64 << 20):
     except Exception as err:  # a damaged or forged archive: say so, never execute it
         raise NotPlain(f"not a plain-data archive ({type(err).__name__})") from None
     return _decode(document, arrays, "value", 0)
+
+
+def _check_members(blob):
+    """Refuse an archive with a compressed member, or a member whose ``.npy`` header
+    declares more data than the member holds."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            for member in archive.infolist():
+                if member.compress_type != zipfile.ZIP_STORED or member.file_size != member.compress_size:
+                    raise NotPlain(f"{member.filename}: a compressed member")
+                with archive.open(member) as fh:
+                    read_header = _HEADER_READERS[np.lib.format.read_magic(fh)]
+                    shape, _, dtype = read_header(fh)
+                    declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+                    if declared > member.file_size or dtype.hasobject:
+                        raise NotPlain(f"{member.filename}: declares more than it holds")
+    except NotPlain:
+        raise
+    except Exception as err:  # a damaged or forged archive: say so, never execute it
+        raise NotPlain(f"not a plain-data archive ({type(err).__name__})") from None
 
 
 def _encode(value, arrays, where, depth):
