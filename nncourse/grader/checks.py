@@ -15,7 +15,7 @@ import numpy as np
 
 from ..probes import plaindata
 from ..probes.in_kernel import import_package
-from ..probes.kit import NOT_IMPLEMENTED, NOT_PLAIN, RAISED
+from ..probes.kit import ERRORS
 from ..reference import load_package
 
 BUDGET_FACTOR = 20  # a check may take this many times the reference's time (at least its floor)
@@ -109,7 +109,7 @@ def first_problem(prepared, grade_id, outputs):
     expected = prepared.expected[grade_id] or [None] * len(cases)
     for number, (got, want, case) in enumerate(zip(outputs, expected, cases), start=1):
         problem = check.verdict(got, want, case, prepared.reference)
-        if problem in (NOT_IMPLEMENTED, RAISED, NOT_PLAIN):
+        if problem in ERRORS:
             return Verdict(problem, f"case {number} of {len(cases)}")
         if problem:
             return Verdict(WRONG, f"case {number} of {len(cases)}: {problem}")

@@ -54,6 +54,7 @@ VERDICT_WORDS = {
     "raised an exception": "Your code raised an exception",
     "returned something that is not plain data":
         "Your code returned something that is not a number, an array or a list of them (None?)",
+    "ran out of memory": "Your code ran out of memory (the grader's limit)",
     checks.TIMED_OUT: "The test ran longer than its time budget and was stopped (an endless loop?)",
     checks.DIED: "The kernel died while this test ran (a crash, os._exit or a segfault in your code)",
     checks.MISSING: "No result came back for this test (the notebook stopped before it, or an "

@@ -21,6 +21,7 @@ import nbformat
 from .. import probes
 from ..probes import plaindata
 from ..probes.in_kernel import IMPORT_FAILURE
+from ..probes.kit import OUT_OF_MEMORY
 from ..chapters import get_chapter
 from ..notebook_schema import grade_id, is_test_cell, test_cells, written_cells
 from . import checks
@@ -115,6 +116,8 @@ def _grade(job, source, tests, written, prepared):
               f"results {sorted(run.results)}", file=sys.stderr)
     outcomes = [_outcome(t, layout, run, prepared, job) for t in tests]
     notes += _incidents(graded_nb, run, layout) + _import_failure(run, work / "job" / "nnlib")
+    notes += [f"ran out of memory (limit {job.limits.memory_mb} MB) in {o.cell.name}"
+              for o in outcomes if o.verdict == OUT_OF_MEMORY]
     keep_autograded(graded_nb, run.notebook, Path(job.autograded))
     answers = [[name, points, _source_of(graded_nb, name)] for name, points in written]
     return Result(job.student_id, job.chapter_id, outcomes, _status(job, notes, outcomes, answers),

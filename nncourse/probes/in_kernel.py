@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 from . import plaindata
-from .kit import ERROR_KEY, NOT_IMPLEMENTED, NOT_PLAIN, RAISED
+from .kit import ERROR_KEY, NOT_IMPLEMENTED, NOT_PLAIN, OUT_OF_MEMORY, RAISED
 
 RESULTS = ".nncourse-results"
 IMPORT_FAILURE = "__import__"  # the results entry that says where importing nnlib failed
@@ -72,6 +72,8 @@ def _probe_one(probe, nnlib, case, namespace):
         return probe(nnlib, case, namespace)
     except NotImplementedError:
         return {ERROR_KEY: NOT_IMPLEMENTED}
+    except MemoryError:
+        return {ERROR_KEY: OUT_OF_MEMORY}
     except KeyboardInterrupt:  # the runner's timeout: let it end the cell
         raise
     except BaseException:

@@ -30,6 +30,8 @@ ERROR_KEY = "__error__"  # a case whose probe raised: {"__error__": kind}
 NOT_IMPLEMENTED = "not implemented"
 RAISED = "raised an exception"
 NOT_PLAIN = "returned something that is not plain data"
+OUT_OF_MEMORY = "ran out of memory"
+ERRORS = (NOT_IMPLEMENTED, RAISED, NOT_PLAIN, OUT_OF_MEMORY)  # what a probe may report
 
 
 def one_case(rng, reference):
@@ -57,7 +59,7 @@ class Check:
     def verdict(self, got, expected, case, reference):
         """``None`` if ``got`` passes for ``case``, else what is wrong (trusted code)."""
         if isinstance(got, dict) and ERROR_KEY in got:
-            return got[ERROR_KEY] if got[ERROR_KEY] in (NOT_IMPLEMENTED, NOT_PLAIN) else RAISED
+            return got[ERROR_KEY] if got[ERROR_KEY] in ERRORS else RAISED
         if self.judge is not None:
             return self.judge(got, case, reference)
         return same(got, expected, rtol=self.rtol, atol=self.atol)
