@@ -24,7 +24,7 @@ from .mutants import catalogue as mutant_catalogue
 from .grader.selftest import selftest
 from .release import release
 from .grader.sandbox import Limits
-from .stubs import BEGIN, END, package_files, solution_lines
+from .solution_regions import BEGIN, END, package_files, solution_lines
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 FORBIDDEN = (BEGIN, END, HIDDEN_BEGIN, HIDDEN_END, "load_reference", "nnlib_reference")

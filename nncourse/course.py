@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .stubs import write_student_package
+from .solution_regions import write_student_package
 
 COURSE_ID = "nn-course"
 CONFIG = """\

@@ -27,7 +27,7 @@ import nbformat
 
 from .chapters import CHAPTERS, chapter_of_function
 from .check import FORBIDDEN, HIDDEN_BEGIN, HIDDEN_END, MIN_SECRET_LENGTH, secret_lines
-from .stubs import BEGIN, END, find_regions, module_name, package_files, solution_lines
+from .solution_regions import BEGIN, END, find_regions, module_name, package_files, solution_lines
 
 INSTRUCTOR_FOLDERS = ("solutions", "nncourse", "mutants", "tests")
 

@@ -15,7 +15,7 @@ from nncourse.check import secret_lines
 from nncourse.grader.feedback import feedback_path
 from nncourse.chapters import get_chapter
 from nncourse.mutants import catalogue, write_mutated_package
-from nncourse.stubs import write_student_package
+from nncourse.solution_regions import write_student_package
 
 CHAPTER = "ch01_perceptron"
 STRICT = next(m for m in catalogue(get_chapter(CHAPTER)) if m.name == "strict-inequality")

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import REPO
 from nncourse.chapters import CHAPTERS
-from nncourse.stubs import package_files
+from nncourse.solution_regions import package_files
 
 NOTEBOOKS = [c.source_notebook(REPO) for c in CHAPTERS.values() if c.has_exercise(REPO)]
 RELEASED = [REPO / "exercises" / c.id / c.notebook for c in CHAPTERS.values() if c.has_exercise(REPO)]

@@ -19,7 +19,7 @@ from nbgrader.api import Gradebook
 from sqlalchemy.engine import make_url
 
 from conftest import REPO, run_nncourse
-from nncourse.stubs import write_student_package
+from nncourse.solution_regions import write_student_package
 from postgres_server import PostgresServer, find_postgres_bindir
 
 CH01, CH02 = "ch01_perceptron", "ch02_sigmoid"

@@ -13,7 +13,7 @@ from conftest import REPO, run_nncourse
 from nncourse.chapters import CHAPTERS
 from nncourse.cli import main
 from nncourse.report import GRADES_COLUMNS, PROGRESS_COLUMNS, TopicResult, plot_progress
-from nncourse.stubs import write_student_package
+from nncourse.solution_regions import write_student_package
 
 CHAPTER, SECOND = "ch01_perceptron", "ch02_sigmoid"
 HALF_DONE = "Zoë Ng"  # a space and a non-ASCII letter, as real student ids have

@@ -10,7 +10,7 @@ from nncourse.chapters import CHAPTERS
 from nncourse.grader.restore import (EMPTY_ANSWER, prune_unneeded_cells, read_notebook,
                               rebuild_notebook, restore_package)
 from nncourse.grader.screen import screen
-from nncourse.stubs import write_student_package
+from nncourse.solution_regions import write_student_package
 
 TAMPERING = [
     ("import numpy as np\nnp.allclose = lambda *a, **k: True", "assigns to np.allclose"),

@@ -20,7 +20,7 @@ from nncourse.chapters import CHAPTERS, get_chapter
 from nncourse.check import FORBIDDEN, HIDDEN_BEGIN, secret_lines
 from nncourse.edition import book_is_fresh
 from nncourse.edition_scan import scan_edition, solution_regions
-from nncourse.stubs import find_regions, module_name, package_files, stub_text
+from nncourse.solution_regions import find_regions, module_name, package_files, stub_text
 
 CHAPTER = get_chapter("ch01_perceptron")  # the cheapest notebook to run
 VENV_CACHE = REPO / ".venv-cache"

@@ -22,7 +22,7 @@ from ..gradebook import Recorder, default_url
 from ..mutants import catalogue as mutant_catalogue
 from ..mutants import write_mutated_package
 from ..notebook_schema import test_cells, written_cells
-from ..stubs import write_student_package
+from ..solution_regions import write_student_package
 from . import store
 from .cgroup import Cgroup
 from .feedback import copy_exchange_stamps, feedback_path, write_feedback

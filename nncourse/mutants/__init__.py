@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..stubs import find_regions, module_name
+from ..solution_regions import find_regions, module_name
 
 
 class MutantError(ValueError):

@@ -26,7 +26,7 @@ import textwrap
 from pathlib import Path
 from typing import Callable, Mapping, NamedTuple
 
-from nncourse.stubs import find_regions, stub_text
+from nncourse.solution_regions import find_regions, stub_text
 
 REPO = Path(__file__).resolve().parents[2]
 CHAPTER = "ch01_perceptron"

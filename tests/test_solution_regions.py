@@ -1,4 +1,4 @@
-"""nncourse.stubs: the student copy of nnlib, and loud errors for malformed regions."""
+"""nncourse.solution_regions: the student copy of nnlib, and loud errors for malformed regions."""
 import ast
 import textwrap
 
@@ -6,7 +6,7 @@ import pytest
 
 from nncourse.chapters import CHAPTERS
 from nncourse.reference import load_package
-from nncourse.stubs import (SolutionMarkerError, find_regions, module_name, package_files,
+from nncourse.solution_regions import (SolutionMarkerError, find_regions, module_name, package_files,
                             stubbed_source, write_student_package)
 
 
