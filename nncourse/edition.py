@@ -15,10 +15,11 @@ from pathlib import Path
 import nbformat
 from myst_nb.core.read import read_myst_markdown_notebook
 
-# What students need (nnlib imports numpy, matplotlib, ipywidgets, tqdm and IPython, which
-# ipykernel brings), nothing more: no nbgrader (its menus and "Validate" would appear in
+# What students need (nnlib imports numpy, matplotlib, ipywidgets, tqdm and IPython; the
+# notebooks' setup cells need IPython 9's `%autoreload 2 --full`, so IPython is pinned as
+# the course pins it), nothing more: no nbgrader (its menus and "Validate" would appear in
 # their JupyterLab and fail there), no torch, no jupyter-book, no nncourse.
-STUDENT_PACKAGES = ("numpy", "matplotlib", "ipywidgets", "tqdm", "ipykernel", "jupyterlab")
+STUDENT_PACKAGES = ("numpy", "matplotlib", "ipywidgets", "tqdm", "ipython", "ipykernel", "jupyterlab")
 OWN_PINS = {"jupyterlab": "jupyterlab==4.6.6"}  # for packages requirements.txt does not pin
 # Everything the built book depends on: the pages execute the reference nnlib.
 BOOK_INPUTS = ("_config.yml", "_toc.yml", "intro.md", "book", "nnlib", "requirements.txt")

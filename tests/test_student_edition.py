@@ -24,7 +24,7 @@ from nncourse.solution_regions import find_regions, module_name, package_files, 
 
 CHAPTER = get_chapter("ch01_perceptron")  # the cheapest notebook to run
 VENV_CACHE = REPO / ".venv-cache"
-STUDENT_PACKAGES = {"numpy", "matplotlib", "ipywidgets", "tqdm", "ipykernel", "jupyterlab"}
+STUDENT_PACKAGES = {"numpy", "matplotlib", "ipywidgets", "tqdm", "ipython", "ipykernel", "jupyterlab"}
 
 
 @pytest.fixture(scope="module")
