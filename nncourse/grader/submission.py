@@ -10,9 +10,8 @@ import builtins
 import functools
 import hashlib
 import json
-import os
 import shutil
-import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,16 +77,20 @@ def _batch(source_notebook, repo_root, chapter_id, seed):
 
 @functools.lru_cache(maxsize=1)
 def matplotlib_cache():
-    """A folder holding matplotlib's font cache, built once per worker."""
+    """A folder holding only matplotlib's font list, built once per worker (a kernel
+    without it spends seconds building one)."""
     import matplotlib
     from matplotlib import font_manager
-    folder = Path(matplotlib.get_cachedir())
-    font_manager.fontManager  # noqa: B018 (the cache file is written on first use)
+    font_manager.fontManager  # noqa: B018 (the font list is written on first use)
+    folder = Path(tempfile.mkdtemp(prefix="nncourse-mpl-"))
+    folder.chmod(0o755)  # the sandbox's user reads the job's copy of it
+    for fontlist in Path(matplotlib.get_cachedir()).glob("fontlist-*.json"):
+        shutil.copy(fontlist, folder)
     return folder
 
 
 def grade(job):
-    """Grade ``job``; return its :class:`Result`."""
+    """Grade ``job``; return its :class:`Result`. Its scratch folder is removed after."""
     source, tests, written, prepared = _batch(job.source_notebook, job.repo_root, job.chapter_id, job.seed)
     try:
         return _grade(job, source, tests, written, prepared)
@@ -95,6 +98,8 @@ def grade(job):
         return failed(job, tests, str(problem))
     except Exception as err:  # never lose the batch to one submission
         return failed(job, tests, f"grading failed: {type(err).__name__}: {err}")
+    finally:
+        shutil.rmtree(job.work, ignore_errors=True)
 
 
 def failed(job, tests, status):
@@ -111,9 +116,6 @@ def _grade(job, source, tests, written, prepared):
     graded_nb, notes = _rebuild(job, source, work, notes)
     layout = _lay_out_job(job, graded_nb, prepared, work / "job")
     run = run_sandboxed(work / "job", job.limits, layout["budget"], job.sandboxed)
-    if os.environ.get("NNCOURSE_DEBUG"):
-        print(f"[{job.student_id}] ended {run.ended} after {run.seconds:.1f} s; cells {run.cells}; "
-              f"results {sorted(run.results)}", file=sys.stderr)
     outcomes = [_outcome(t, layout, run, prepared, job) for t in tests]
     notes += _incidents(graded_nb, run, layout) + _import_failure(run, work / "job" / "nnlib")
     notes += [f"ran out of memory (limit {job.limits.memory_mb} MB) in {o.cell.name}"
