@@ -119,3 +119,9 @@ def _npy(array):
     buffer = io.BytesIO()
     np.save(buffer, array)
     return buffer.getvalue()
+
+
+def test_a_student_folder_that_links_to_another_students_is_refused(submission, tmp_path):
+    os.symlink(submission.parent, tmp_path / "mallory")
+    with pytest.raises(Unreadable, match="the student folder is a symbolic link"):
+        take_in(tmp_path / "mallory" / "ch01_perceptron", "ch01_perceptron.ipynb", tmp_path / "t")

@@ -22,6 +22,8 @@ def take_in(folder, notebook_name, dest):
     """Copy the notebook to ``dest/<notebook>`` and nnlib's ``.py`` files to
     ``dest/nnlib/``; return notes on what was refused."""
     folder, dest = Path(folder), Path(dest)
+    if folder.parent.is_symlink():  # <submissions>/<student_id> -> another student's work
+        raise Unreadable("the student folder is a symbolic link; refused")
     _require_folder(folder, "the submission folder")
     notes = []
     notebook = read_regular(folder / notebook_name, MAX_NOTEBOOK_BYTES, notes)
