@@ -62,9 +62,12 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progres
         print(f"reusing {len(reused)} stored result(s) of unchanged submissions", file=sys.stderr)
 
     def keep(result):
+        if not _is_text(result.student_id):
+            result.status += "; not recorded in the gradebook: the student id is not UTF-8 text"
         if not result.reused:
             store.save(out_dir / "results", result, digests[result.student_id])
-        recorder.record(result)
+        if _is_text(result.student_id):
+            recorder.record(result)
 
     try:
         for result in reused.values():
@@ -78,6 +81,15 @@ def autograde(chapter, submissions_dir, out_dir, repo_root, limits=None, progres
     results = sorted([*reused.values(), *graded], key=lambda r: r.student_id)
     _write_outputs(chapter, submissions_dir, out_dir, results)
     return results
+
+
+def _is_text(student_id):
+    """Can ``student_id`` (a folder name) be written as UTF-8 text?"""
+    try:
+        student_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _students(submissions_dir, chapter):
@@ -164,7 +176,7 @@ def write_mutants(chapter, repo_root, dest):
 
 def write_grades(path, results):
     """Write ``grades.csv``, one row per student, sorted by student id."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
         writer = csv.DictWriter(fh, fieldnames=GRADES_COLUMNS)
         writer.writeheader()
         for result in sorted(results, key=lambda r: r.student_id):

@@ -114,4 +114,5 @@ def write_feedback(path, result):
     Path(path).write_text(PAGE.format(
         assignment=html.escape(result.assignment), student=html.escape(result.student_id),
         score=f"{result.score:g}", max_score=f"{result.max_score:g}",
-        status=html.escape(result.status), rows=rows, written=written), encoding="utf-8")
+        status=html.escape(result.status), rows=rows, written=written), encoding="utf-8",
+        errors="replace")  # a student id that is not UTF-8 (a folder name) shows as "?"

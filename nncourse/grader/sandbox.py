@@ -13,9 +13,12 @@ cannot raise. Everything they send back is read from one pipe, within a byte cap
 time budget; the grader trusts none of it (:mod:`nncourse.grader.checks` judges it).
 """
 import base64
+import ctypes
 import json
 import os
+import platform
 import resource
+import secrets
 import select
 import shutil
 import signal
@@ -29,7 +32,10 @@ from ..probes.runner import TAG
 from .cgroup import Cgroup
 
 HOME = "/home/student"
-UID_BASE = 2_100_000_000  # sandbox users: UID_BASE + a number unique among live workers
+UID_BASE = 2_100_000_000  # sandbox users: UID_BASE + a random number, a new one per sandbox
+UID_RANGE = 2_000_000_000
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
+KEYCTL_JOIN_SESSION_KEYRING = 1
 ETC_FILES = ("passwd", "group", "hosts", "localtime", "fonts", "matplotlibrc")
 
 
@@ -123,7 +129,7 @@ def _command(job, limits):
     prefix = _bwrap_prefix(job, 4 * limits.file_mb) + ["--chdir", HOME, "--"]
     if os.geteuid() != 0:
         return prefix + python
-    uid = str(UID_BASE + os.getpid() % 10_000_000)
+    uid = str(UID_BASE + secrets.randbelow(UID_RANGE))  # its own user, keyring and process count
     return prefix + ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"] + python
 
@@ -147,6 +153,7 @@ def _limit_child(limits, cgroup):
     user has no CAP_SYS_RESOURCE, so it cannot raise them)."""
     if cgroup:
         cgroup.join(os.getpid())
+    _new_session_keyring()
     megabytes = {resource.RLIMIT_AS: limits.memory_mb, resource.RLIMIT_FSIZE: limits.file_mb}
     for which, mb in megabytes.items():
         resource.setrlimit(which, (mb << 20, mb << 20))
@@ -154,6 +161,13 @@ def _limit_child(limits, cgroup):
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
     if os.geteuid() == 0:  # per-user count: the sandbox user is ours alone
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+
+def _new_session_keyring():
+    """Give the sandbox an empty session keyring of its own: keys it adds cannot reach
+    another sandbox through the keyring it would otherwise inherit from the grader."""
+    if SYS_KEYCTL is not None:
+        ctypes.CDLL(None, use_errno=True).syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
 def _collect(proc, deadline, max_bytes):

@@ -52,18 +52,32 @@ def _files(root):
     found = []
     for folder, subfolders, files in os.walk(root, followlinks=False):
         subfolders[:] = sorted(f for f in subfolders if f not in IGNORED_PARTS)
-        found += [Path(folder) / f for f in files if stat.S_ISREG(os.lstat(Path(folder) / f).st_mode)]
+        found += [Path(folder) / f for f in files if _regular(Path(folder) / f)]
     return sorted(found)
 
 
+def _regular(path):
+    """A regular file (a path the system cannot even stat, too long say, is not one)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def save(store, result, digest):
-    """Write ``store/<student_id>.json`` atomically (a crash never leaves half a file)."""
+    """Write ``store/<student_id>.json`` atomically (a crash never leaves half a file).
+    Return False if it cannot be kept (an id too long for a file name, or not text):
+    that student is then graded again on a re-run."""
     store.mkdir(parents=True, exist_ok=True)
     record = {"fingerprint": digest, **result.to_dict()}
     path = store / f"{result.student_id}.json"
     partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, path)
+    except (OSError, UnicodeError):
+        return False
+    return True
 
 
 def load(store, student_id, digest):

@@ -9,6 +9,7 @@ test cell by a call to its probe and lay out the job folder; run it in a sandbox
 import builtins
 import functools
 import hashlib
+import os
 import json
 import shutil
 import tempfile
@@ -64,7 +65,7 @@ class Job:
 
 def work_folder_name(student_id):
     """A file-system-safe folder name for any student id (spaces, unicode, dots)."""
-    return "s" + hashlib.sha256(student_id.encode()).hexdigest()[:16]
+    return "s" + hashlib.sha256(os.fsencode(student_id)).hexdigest()[:16]
 
 
 @functools.lru_cache(maxsize=2)
@@ -201,11 +202,10 @@ def _import_failure(run, package):
     try:
         where = plaindata.from_bytes(blob) if blob else None
         ename, file, line = where["ename"], where["file"], where["line"]
-        path = package / file
-        known = isinstance(getattr(builtins, ename, None), type) and \
+        known = isinstance(ename, str) and isinstance(getattr(builtins, ename, None), type) and \
             issubclass(getattr(builtins, ename), BaseException)
-        inside = isinstance(file, str) and path.resolve().is_relative_to(package.resolve())
-        lines = len(path.read_text(encoding="utf-8").splitlines()) if inside and path.is_file() else 0
+        files = {p.relative_to(package).as_posix(): p for p in package.rglob("*.py")}
+        lines = len(files[file].read_text(encoding="utf-8").splitlines()) if file in files else 0
     except (plaindata.NotPlain, TypeError, KeyError, OSError, UnicodeDecodeError):
         return []
     if not known:

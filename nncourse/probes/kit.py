@@ -95,6 +95,8 @@ def _same_leaf(got, expected, rtol, atol, where):
     if isinstance(got, (dict, list, str)) or got is None:
         return f"{where} is not a number or an array"
     want, have = np.asarray(expected), np.asarray(got)
+    if have.dtype.kind not in "biuf":
+        return f"{where} is not a number or an array"
     if want.shape != have.shape:
         return f"{where} has the wrong shape; expected {want.shape}"
     for kinds, words in (("iu", "integers"), ("b", "booleans")):

@@ -15,6 +15,8 @@ import numpy as np
 
 ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_DEPTH = 8
+MAX_JSON_BYTES = 1 << 20  # the structure around the arrays; arrays carry the bulk
+INT64 = (-(1 << 63), 1 << 63)
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0,
                    (2, 0): np.lib.format.read_array_header_2_0}
 
@@ -45,7 +47,10 @@ def from_bytes(blob, max_bytes=64 << 20):
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-        document = json.loads(arrays.pop("__json__").tobytes().decode())
+        text = arrays.pop("__json__")
+        if text.nbytes > MAX_JSON_BYTES:
+            raise NotPlain(f"its structure is more than {MAX_JSON_BYTES} bytes")
+        document = json.loads(text.tobytes().decode())
     except NotPlain:
         raise
     except Exception as err:  # a damaged or forged archive: say so, never execute it
@@ -79,6 +84,8 @@ def _encode(value, arrays, where, depth):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)):
+        if not INT64[0] <= int(value) < INT64[1]:
+            raise NotPlain(f"{where}: an integer beyond 64 bits")
         return int(value)
     if isinstance(value, (float, np.floating)):
         return float(value)
@@ -102,6 +109,8 @@ def _encode_array(value, arrays, where):
 def _decode(node, arrays, where, depth):
     if depth > MAX_DEPTH:
         raise NotPlain(f"{where}: nested more than {MAX_DEPTH} deep")
+    if isinstance(node, int) and not isinstance(node, bool) and not INT64[0] <= node < INT64[1]:
+        raise NotPlain(f"{where}: an integer beyond 64 bits")
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
     if isinstance(node, list):

@@ -33,7 +33,8 @@ class Watched:
 def run_watched(command, cwd=None):
     """Run ``command`` to the end, sampling its process tree; return a :class:`Watched`."""
     start = time.monotonic()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            errors="surrogateescape")  # student ids are folder names, any bytes
     watched = Watched(0, "", "", 0.0)
     with proc:
         while proc.poll() is None:
