@@ -89,7 +89,7 @@ def run_sandboxed(job, limits, budget, sandboxed=True):
                             cwd=None if sandboxed else Path(job) / "home",
                             preexec_fn=lambda: _limit_child(limits, cgroup), start_new_session=True)
     try:
-        run = _collect(proc, start + budget, 8 * limits.output_bytes + (64 << 20))
+        run = _collect(proc, start + budget, 8 * limits.output_bytes + (64 << 20), sandboxed)
     finally:
         _end(proc, cgroup)
     run.seconds = time.monotonic() - start
@@ -170,8 +170,9 @@ def _new_session_keyring():
         ctypes.CDLL(None, use_errno=True).syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None)
 
 
-def _collect(proc, deadline, max_bytes):
-    """Read the records until the sandbox ends, the deadline passes or it sends too much."""
+def _collect(proc, deadline, max_bytes, stop_at_notebook):
+    """Read the records until the sandbox ends, the deadline passes or it sends too much
+    (or, with ``stop_at_notebook``, until the last record, the executed notebook)."""
     run, buffer, total = SandboxRun(), b"", 0
     fd = proc.stdout.fileno()
     while True:
@@ -192,6 +193,8 @@ def _collect(proc, deadline, max_bytes):
         *lines, buffer = (buffer + chunk).split(b"\n")
         for line in lines:
             _record(run, line)
+        if run.notebook and stop_at_notebook:  # what is left of the sandbox is then killed
+            break
     return run
 
 

@@ -110,11 +110,15 @@ async def run(job, channel):
                 _report(channel, index, done[index], tests.get(index))
                 if done[index] in ("died", "stuck"):
                     raise DeadKernelError("restart")
+            break
         except DeadKernelError:
             restarts += 1
         finally:
+            if not pending:  # every cell ran: the notebook goes out before the kernel stops
+                channel.send("notebook", nbformat.writes(notebook).encode())
             await _stop(client)
-    channel.send("notebook", nbformat.writes(notebook).encode())
+    if pending:
+        channel.send("notebook", nbformat.writes(notebook).encode())
 
 
 def _report(channel, index, status, grade_id):
