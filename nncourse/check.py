@@ -7,7 +7,6 @@ untouched release earns none (both graded in the sandbox); every catalogued mist
 ``exercises/``, nor a chapter's solution in its own or an earlier chapter's release (later
 releases give it on purpose).
 """
-import contextlib
 import filecmp
 import os
 import shutil
@@ -22,6 +21,7 @@ from .chapters import CHAPTERS
 from .grader.batch import autograde
 from .mutants import catalogue as mutant_catalogue
 from .grader.selftest import selftest
+from .reference import REPO_ENV
 from .release import release
 from .grader.sandbox import Limits
 from .solution_regions import BEGIN, END, package_files, solution_lines
@@ -68,24 +68,12 @@ def run_solution_notebook(chapter, repo_root, folder, timeout=60):
     notebook = nbformat.read(folder / chapter.notebook, as_version=4)
     client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(folder)}})
-    with _environment(NNCOURSE_REPO=str(Path(repo_root).resolve())):
-        client.execute()
+    client.execute(env=dict(os.environ, **{REPO_ENV: str(Path(repo_root).resolve())}))
     failed = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
               if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
               and any(o.get("output_type") == "error" for o in c.outputs)]
     return Finding(not failed, f"{chapter.id}: the solution notebook as written passes every "
                                f"test cell on the reference", "failed: " + ", ".join(failed) if failed else "")
-
-
-@contextlib.contextmanager
-def _environment(**variables):
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
 
 
 def compare_release(committed, fresh):

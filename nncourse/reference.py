@@ -1,8 +1,9 @@
-"""Load the reference nnlib under the name ``nnlib_reference``.
+"""Load the reference nnlib as a package of another name, beside any ``nnlib``.
 
-Hidden tests run where the student's ``nnlib`` is the one ``import nnlib`` finds; they
-reach the reference through :func:`load_reference`, which loads the repository's
-``nnlib/`` as a separate package, so the two never shadow each other.
+Trusted code only: the grading worker loads the reference (and mutated copies) with
+:func:`load_package` to compute expected results, and a source notebook's hidden cell,
+run by an instructor, reaches it through :func:`load_reference`; ``import nnlib`` still
+finds the kernel's own package, so the two never shadow each other.
 """
 import importlib.util
 import os
@@ -22,7 +23,7 @@ def load_reference(root=None):
     ----------
     root : path-like or None
         The repository that holds the reference ``nnlib/``; by default the one named
-        by the ``NNCOURSE_REPO`` environment variable (set by the grader), else the
+        by the ``NNCOURSE_REPO`` environment variable (set by ``nncourse check``), else the
         repository nncourse was installed from.
     """
     if REFERENCE_NAME in sys.modules:
