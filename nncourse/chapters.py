@@ -41,6 +41,10 @@ CHAPTERS = {chapter.id: chapter for chapter in (
     Chapter("ch04_backprop", 4, "Feedforward networks and backpropagation",
             ("layers.Linear.forward", "layers.Linear.backward", "network.Sequential.backward",
              "optim.SGD.step", "gradcheck.numerical_gradient")),
+    Chapter("ch05_regularization", 5, "Regularization, initialization and training deep networks",
+            ("layers.Dropout.forward", "layers.Dropout.backward", "losses.l2_penalty",
+             "losses.l1_penalty", "init.he", "train.EarlyStopping.update",
+             "train.EarlyStopping.restore")),
 )}
 
 
