@@ -85,3 +85,54 @@ def test_history_and_region_plots_draw_without_warnings(recwarn):
     assert len(axes[2].collections) >= 3  # filled regions and one scatter per class
     plt.close(fig)
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
+
+
+def test_choice_explorer_redraws_for_each_choice_and_carries_a_snapshot():
+    import base64
+
+    from nnlib.widgets import choice_explorer
+
+    seen = []
+
+    def draw(fig, values):
+        seen.append(dict(values))
+        fig.add_subplot().set_title(f"{values['a']} {values['b']}")
+
+    box = choice_explorer({"a": ((1, 2, 3), 2), "b": (("x", "y"), "y")}, draw)
+    assert seen[-1] == {"a": 2, "b": "y"}
+    picture = box.children[1]
+    before = picture.value
+    assert before[:8] == PNG
+    sliders(box)["a"].value = 3
+    assert seen[-1] == {"a": 3, "b": "y"} and picture.value != before
+    assert title_after_draw(box) == "3 y"
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"])[:8] == PNG
+
+
+def title_after_draw(box):
+    fig = plt.figure()
+    box._draw(fig)
+    title = fig.axes[0].get_title()
+    plt.close(fig)
+    return title
+
+
+def test_layer_plots_draw_one_histogram_per_layer_and_a_line(recwarn):
+    import numpy as np
+
+    from nnlib.plotting import plot_layer_histograms, plot_per_layer
+
+    rng = np.random.default_rng(0)
+    acts = [rng.uniform(-s, s, size=(50, 8)) for s in (2.0, 1.0, 0.5)]
+    fig, axes = plt.subplots(1, 4)
+    plot_layer_histograms(axes[:3], acts, bins=10, value_range=(-3, 3))
+    assert [ax.get_title().splitlines()[0] for ax in axes[:3]] == ["layer 1", "layer 2", "layer 3"]
+    assert all(len(ax.patches) == 10 for ax in axes[:3])
+    heights = [p.get_height() for p in axes[0].patches]
+    assert abs(sum(heights) - 1.0) < 1e-12           # shares of the values in range
+    line = plot_per_layer(axes[3], [1.0, 0.1, 0.01], label="norm")
+    assert list(line.get_xdata()) == [1, 2, 3] and axes[3].get_yscale() == "log"
+    plt.close(fig)
+    assert len(recwarn) == 0, [str(w.message) for w in recwarn]
