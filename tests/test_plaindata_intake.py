@@ -115,6 +115,34 @@ def test_a_small_archive_that_would_inflate_is_refused_before_it_is_unpacked():
         from_bytes(buffer.getvalue())
 
 
+@pytest.mark.parametrize("header, data", [
+    (b"{'descr': '<f8', 'fortran_order': True, 'shape': (2,), }", bytes(16)),
+    (b"{'descr': '>f8', 'fortran_order': False, 'shape': (2,), }", bytes(16)),
+    (b"{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", bytes(16)),
+    (b"{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", bytes(24)),
+    (b"__import__('os').system('true')", b""),
+    (b"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", bytes(24)),
+], ids=["fortran", "big-endian", "objects", "unicode", "an-expression", "more-than-declared"])
+def test_only_the_plain_npy_header_numpy_writes_is_accepted(header, data):
+    """A member's header is matched against one fixed form, never evaluated; its data must
+    be exactly what the header declares (not less, not more)."""
+    with pytest.raises(NotPlain):
+        from_bytes(_archive_with_member(header, data))
+    honest = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }"
+    assert from_bytes(_archive_with_member(honest, bytes(16))).tolist() == [0.0, 0.0]
+
+
+def _archive_with_member(header, data):
+    """An archive whose JSON is one array, ``a0``: an .npy member with this header."""
+    import zipfile
+    header = header + b" " * (-(len(header) + 11) % 64) + b"\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__json__.npy", _npy(np.frombuffer(b'{"__array__": "a0"}', np.uint8)))
+        archive.writestr("a0.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + data)
+    return buffer.getvalue()
+
+
 def _npy(array):
     buffer = io.BytesIO()
     np.save(buffer, array)

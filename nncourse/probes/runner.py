@@ -28,6 +28,7 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 import nbformat  # noqa: E402
+from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import DeadKernelError  # noqa: E402
@@ -35,8 +36,11 @@ from nbclient.exceptions import DeadKernelError  # noqa: E402
 from .in_kernel import IMPORT_FAILURE, RESULTS  # noqa: E402
 
 TAG = "NNCOURSE1"
+KERNELS = Path(__file__).parent / "kernels"  # the grading kernel's spec (see .kernel)
+KERNEL_NAME = "nncourse-grading"
 TIMEOUT_ENAME = "GraderTimeout"
 PROBE_SECONDS, READY_SECONDS = 10, 60
+IOPUB_POLL_SECONDS = 0.05
 KEPT_MIME = ("text/plain", "image/png")
 MAX_MIME_BYTES = 1_000_000
 
@@ -130,7 +134,8 @@ def _report(channel, index, status, grade_id):
 
 
 async def _start(notebook, output_bytes):
-    km = AsyncKernelManager(kernel_name="python3")
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME,
+                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(KERNELS)]))
     await km.start_kernel(cwd=os.getcwd(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = CappedClient(notebook, km=km, allow_errors=True, interrupt_on_timeout=True,
                           iopub_timeout=30, output_bytes=output_bytes,
@@ -143,18 +148,23 @@ async def _start(notebook, output_bytes):
 
 
 async def _wait_ready(kc, timeout):
-    """Return once the kernel answers on the shell channel and its output reaches us."""
+    """Return once the kernel answers and its output (IOPub) reaches us.
+
+    IOPub is a subscription: until it is connected, the kernel's messages on it are lost.
+    So kernel_info is asked again after every short silence on IOPub (one lost "idle"
+    costs a poll, not a long wait), and the idle status of a request we sent proves IOPub
+    works.
+    """
     deadline = asyncio.get_running_loop().time() + timeout
+    sent = set()
     while asyncio.get_running_loop().time() < deadline:
-        request = kc.kernel_info()
+        sent.add(kc.kernel_info())
         try:
-            while (await kc.get_shell_msg(timeout=1))["parent_header"].get("msg_id") != request:
-                pass
-            while True:  # the idle status of that request proves IOPub is subscribed
-                msg = await kc.get_iopub_msg(timeout=0.5)
-                if msg["parent_header"].get("msg_id") == request \
+            while True:
+                msg = await kc.get_iopub_msg(timeout=IOPUB_POLL_SECONDS)
+                if msg["parent_header"].get("msg_id") in sent \
                         and msg["content"].get("execution_state") == "idle":
-                    return
+                    return  # nbclient skips the other requests' replies by their ids
         except queue.Empty:
             if not await kc.is_alive():
                 raise DeadKernelError("the kernel died while starting") from None
