@@ -69,17 +69,21 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size=32, rng=None,
         With ``early_stopping``, also ``"best_epoch"``: the (0-based) index of the epoch
         whose parameters the model ends with.
     """
-    if early_stopping is not None and validation is None:
-        raise ValueError("fit: early_stopping needs validation=(X_val, y_val)")
     history = {"loss": [], "accuracy": []}
     if validation is not None:
         history.update(val_loss=[], val_accuracy=[])
+    if early_stopping is not None and (validation is None or early_stopping.monitor not in history):
+        raise ValueError(f"fit: early_stopping needs validation=(X_val, y_val) and monitor in "
+                         f"{sorted(history)}; got monitor={early_stopping.monitor!r}")
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
     for _ in bar:
         _epoch(model, loss_fn, optimizer, X, y, batch_size, rng, validation, penalty, history)
-        bar.set_postfix(loss=f"{history['loss'][-1]:.4f}")
-        if early_stopping is not None and early_stopping.update(
-                history[early_stopping.monitor][-1], model):
+        postfix, stop = {"loss": f"{history['loss'][-1]:.4f}"}, False
+        if early_stopping is not None:
+            stop = early_stopping.update(history[early_stopping.monitor][-1], model)
+            postfix["best epoch"] = early_stopping.best_epoch
+        bar.set_postfix(postfix)
+        if stop:
             break
     bar.close()
     if early_stopping is not None:

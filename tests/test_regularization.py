@@ -285,6 +285,18 @@ def test_fit_with_early_stopping_on_validation_loss_and_its_errors():
     assert softmax_cross_entropy(model.forward(Xv), yv)[0] == pytest.approx(history["val_loss"][best])
     with pytest.raises(ValueError, match="validation"):
         fit(model, softmax_cross_entropy, opt, X, y, epochs=1, early_stopping=EarlyStopping(2))
+    with pytest.raises(ValueError, match="monitor='val_acc'"):
+        fit(model, softmax_cross_entropy, opt, X, y, epochs=1, validation=(Xv, yv),
+            early_stopping=EarlyStopping(2, monitor="val_acc"))
+
+
+def test_fit_progress_bar_shows_the_best_epoch(capsys):
+    X, y, Xv, yv = small_problem()
+    model = mlp()
+    fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), X, y, epochs=2,
+        validation=(Xv, yv), early_stopping=EarlyStopping(5), progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "best epoch=1" in err
 
 
 def test_fit_without_the_new_arguments_is_the_chapter_4_loop():
