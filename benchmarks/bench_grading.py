@@ -5,7 +5,7 @@
   notebook, reference solution, cells no test needs removed), with the reference nnlib;
   this is what any grader that runs the notebook must pay;
 - per submission: ``nncourse autograde ch01_perceptron`` on N synthetic submissions
-  (copies of the reference solution), each in its own sandbox, at ``--jobs 1`` and
+  (the release, solved with the reference's code), each in its own sandbox, at ``--jobs 1`` and
   ``--jobs 2``: the batch's wall time (setup included) divided by N;
 - the worst hostile case: one submission whose graded methods loop forever, so that every
   check runs out its budget.
@@ -57,11 +57,15 @@ def graded_notebook():
 
 
 def make_submissions(folder, count):
-    """``count`` copies of the reference solution in nbgrader's submitted layout."""
+    """``count`` submissions as a student hands one in: the released chapter folder, with
+    the solved notebook and the chapter's module(s) of ``nnlib`` taken from the reference."""
+    modules = {function.split(".")[0] for function in CHAPTER.functions}
     for number in range(count):
         dest = folder / f"student{number:04d}" / CHAPTER.id
-        shutil.copytree(REPO_ROOT / "solutions" / CHAPTER.id, dest)
-        shutil.copytree(REPO_ROOT / "nnlib", dest / "nnlib", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO_ROOT / "exercises" / CHAPTER.id, dest)
+        shutil.copy(CHAPTER.source_notebook(REPO_ROOT), dest / CHAPTER.notebook)
+        for module in modules:
+            shutil.copy(REPO_ROOT / "nnlib" / f"{module}.py", dest / "nnlib" / f"{module}.py")
 
 
 def make_endless(folder):

@@ -129,15 +129,17 @@ def _restore_module(student_file, skeleton_file, label, module, graded):
         return None, f"{label} is missing; the release's copy was graded"
     if student_file.stat().st_size > MAX_SOURCE_BYTES:
         return None, f"{label} is larger than {MAX_SOURCE_BYTES // 1000} kB; the release's copy was graded"
+    skeleton = skeleton_file.read_text(encoding="utf-8")
     try:
         text = student_file.read_text(encoding="utf-8")
+        if text == skeleton:  # untouched: the release's copy is what would be merged
+            return None, None
         tree = ast.parse(text, filename=label)
     except UnicodeDecodeError:
         return None, f"{label} is not UTF-8 text; the release's copy was graded"
     except SyntaxError as err:
         return None, (f"{label} does not compile: SyntaxError: {err.msg} (line {err.lineno}); "
                       f"the release's copy was graded")
-    skeleton = skeleton_file.read_text(encoding="utf-8")
     merged, owned = _merge(text, tree, skeleton, ast.parse(skeleton), module, graded)
     violations = [v for v in screen(text, label) if any(lo <= v.line <= hi for lo, hi in owned)]
     if violations:

@@ -11,6 +11,7 @@ import io
 import json
 import math
 import re
+import struct
 import zipfile
 
 import numpy as np
@@ -19,6 +20,7 @@ ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats
 MAX_DEPTH = 8
 MAX_JSON_BYTES = 1 << 20  # the structure around the arrays; arrays carry the bulk
 INT64 = (-(1 << 63), 1 << 63)
+ZIP_LOCAL_MAGIC, ZIP_LOCAL_HEADER_BYTES = b"PK\x03\x04", 30
 NPY_MAGIC = b"\x93NUMPY"
 NPY_LENGTH_BYTES = {1: 2, 2: 4}  # format version -> size of the header-length field
 NPY_HEADER = re.compile(  # the header numpy writes, padded with spaces to a newline
@@ -72,8 +74,20 @@ def _read_members(blob):
                 raise NotPlain(f"{member.filename}: a compressed member")
             if not member.filename.endswith(".npy"):
                 raise NotPlain(f"{member.filename}: not an array")
-            arrays[member.filename[:-4]] = _array(member.filename, archive.read(member))
+            arrays[member.filename[:-4]] = _array(member.filename, _stored_bytes(blob, member))
     return arrays
+
+
+def _stored_bytes(blob, member):
+    """A stored member's bytes, sliced from the archive (its local header says where)."""
+    start = member.header_offset
+    if blob[start:start + 4] != ZIP_LOCAL_MAGIC:
+        raise NotPlain(f"{member.filename}: a damaged archive")
+    name_length, extra_length = struct.unpack("<HH", blob[start + 26:start + 30])
+    data = start + ZIP_LOCAL_HEADER_BYTES + name_length + extra_length
+    if data + member.compress_size > len(blob):
+        raise NotPlain(f"{member.filename}: a damaged archive")
+    return memoryview(blob)[data:data + member.compress_size]
 
 
 def _array(name, raw):
