@@ -43,8 +43,8 @@ CHAPTERS = {chapter.id: chapter for chapter in (
              "optim.SGD.step", "gradcheck.numerical_gradient")),
     Chapter("ch05_regularization", 5, "Regularization, initialization and training deep networks",
             ("layers.Dropout.forward", "layers.Dropout.backward", "losses.l2_penalty",
-             "losses.l1_penalty", "init.he", "train.EarlyStopping.update",
-             "train.EarlyStopping.restore")),
+             "losses.l1_penalty", "network.Sequential.weights", "init.he",
+             "train.EarlyStopping.update", "train.EarlyStopping.restore")),
 )}
 
 

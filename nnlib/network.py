@@ -44,8 +44,10 @@ class Sequential:
         """The weight arrays of every layer (``params`` whose name starts with "W"), in
         order, biases excluded: what ``losses.l2_penalty`` and ``l1_penalty`` take. The
         arrays are the layers' own, not copies."""
+        ### BEGIN SOLUTION
         return [params[key] for params, _ in self.parameters() for key in params
                 if key.startswith("W")]
+        ### END SOLUTION
 
     def gradient_norms(self, keys=None):
         r"""One Euclidean norm per layer with parameters, in forward order, of the gradients
