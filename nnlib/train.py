@@ -111,14 +111,20 @@ def _train_step(model, loss_fn, optimizer, X, y, penalty=None):
     loss, dout = loss_fn(model.forward(X), y)
     model.backward(dout)
     if penalty is not None:
-        slots = [(grads, key) for params, grads in model.parameters() for key in params
-                 if key.startswith("W")]
-        value, dweights = penalty(model.weights())
-        for (grads, key), dw in zip(slots, dweights):
-            grads[key] = grads[key] + dw
-        loss += value
+        loss += _add_penalty(model, penalty)
     optimizer.step()
     return loss
+
+
+def _add_penalty(model, penalty):
+    """Add ``penalty(model.weights())``'s gradients to those arrays' gradients; return its value."""
+    slots = {id(params[key]): (grads, key) for params, grads in model.parameters() for key in params}
+    weights = model.weights()
+    value, dweights = penalty(weights)
+    for w, dw in zip(weights, dweights):
+        grads, key = slots[id(w)]
+        grads[key] = grads[key] + dw
+    return value
 
 
 class EarlyStopping:
