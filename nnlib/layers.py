@@ -152,13 +152,13 @@ class Dropout(Layer):
 
     .. math::
         y = \frac{m \odot x}{1-p}, \qquad
-        \mathbb E[y_i] = \frac{(1-p)\,x_i}{1-p} = x_i, \qquad
-        \frac{\partial L}{\partial x} = \frac{m \odot G}{1-p}
+        \mathbb E[y_i] = \frac{(1-p)\,x_i}{1-p} = x_i.
 
-    with :math:`G = \partial L/\partial y`: backward uses the mask of the last forward
-    call. Because the expectation is already right, evaluation (``training`` False, set by
-    ``Sequential.eval()``) needs no rescaling: :math:`y = x` and
-    :math:`\partial L/\partial x = G`.
+    Backward returns :math:`\partial L/\partial x` from :math:`G = \partial L/\partial y`,
+    differentiating :math:`y` with the mask of the last forward call held fixed (chapter
+    5's exercise asks students to derive it, so it is not written out here). Because the
+    expectation is already right, evaluation (``training`` False, set by
+    ``Sequential.eval()``) needs no rescaling: :math:`y = x`.
     """
 
     def __init__(self, p, rng=None):
