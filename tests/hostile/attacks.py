@@ -340,6 +340,8 @@ def _start_hogs():
     if _os.path.exists(flag):
         return
     open(flag, "w").close()
+    print(_MARK, "ran: forking processes that spin until the sandbox ends", flush=True)
+    _time.sleep(0.5)  # the line reaches the grader before the spinning starves the kernel
     started = 0
     for _ in range(200):
         try:
@@ -349,7 +351,7 @@ def _start_hogs():
         except OSError:
             break
         started += 1
-    print(_MARK, "ran:", started, "processes spin until the sandbox ends")
+    print(_MARK, started, "processes spin")
 
 
 _start_hogs()
