@@ -318,6 +318,9 @@ def test_fit_without_the_new_arguments_is_the_chapter_4_loop():
 def test_fit_penalty_adds_to_weight_gradients_only():
     X, y, _, _ = small_problem()
     lam, model, before = 0.5, mlp(), mlp()
+    for net in (model, before):  # non-zero biases, so that decaying them would show
+        for layer in net.layers[::2]:
+            layer.params["b"][:] = np.linspace(-1.0, 1.0, layer.params["b"].size)
     history = fit(model, softmax_cross_entropy, SGD(model.parameters(), lr=0.1), X, y, epochs=1,
                   batch_size=len(X), penalty=lambda w: l2_penalty(w, lam), progress=False)
     loss, dout = softmax_cross_entropy(before.forward(X), y)
