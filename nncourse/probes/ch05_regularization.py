@@ -10,10 +10,12 @@ are :class:`MeasuredCheck` s: the probe returns the layer's raw outputs, and tru
 turns them into facts that any correct layer shares (the kept units are scaled by
 1/(1-p), the share of dropped units and the mean agree with p within
 :data:`STANDARD_ERRORS` standard errors, backward zeroes exactly the units forward
-dropped, ...); the verdict compares the student's facts with the reference's. The masks
-come from generators seeded by the batch's secret seed, so a batch is reproducible; the
-bounds are proved in ``tests/test_probes_ch05.py`` to fail a correct layer less than once
-in a billion checks. Isolation: ``Sequential.weights`` runs over parameter holders,
+dropped, ...); the verdict compares the student's facts with the reference's, and a
+catalogued mistake is recognised by its facts. The masks come from generators seeded by
+the batch's secret seed, so a batch is reproducible; ``tests/test_probes_ch05.py`` proves
+(Bernstein's inequality) that a correct layer fails a statistical fact of a case with
+probability below 1e-9. ``init.he`` is a measured check too: its draws are compared with
+the reference's only when the seed decides them, so that ignoring ``rng`` is recognised. Isolation: ``Sequential.weights`` runs over parameter holders,
 ``EarlyStopping`` over a model stand-in whose parameters the probe sets epoch by epoch.
 This module is shipped into the sandbox, so it holds no correct implementation of a
 graded function.
@@ -338,6 +340,18 @@ def probe_he(nnlib, case, namespace):
             "from_int_seed": _floats(nnlib.init.he(shape, rng=case["seed"]))}
 
 
+def measure_he(output, case):
+    """Facts about one case's draws (trusted): whether the seed decides them (rng passed
+    on), and then the draws themselves (compared with the reference's for the same seed).
+    Draws that ignore the seed are left out, so that such a mistake is recognised."""
+    shape = tuple(int(s) for s in case["shape"])
+    drawn, again = _array(output, "from_generator", shape), _array(output, "from_int_seed", shape)
+    seeded = drawn is not None and again is not None and _close(again, drawn, 1e-12)
+    return {"the weights have the given shape (and are finite)": drawn is not None,
+            "the same seed gives the same weights (rng is passed on)": seeded,
+            "the weights drawn with the seed": drawn if seeded else None}
+
+
 def visible_he_cases(rng, reference):
     """The cell's shapes: (300, 200) with seed 0 and (8, 3, 5, 5) with seed 1."""
     return [{"shape": [300, 200], "seed": 0}, {"shape": [8, 3, 5, 5], "seed": 1}]
@@ -395,10 +409,17 @@ def probe_early_stopping_update(nnlib, case, namespace):
         answers.append(bool(stopper.update(metric, model)))
         if answers[-1]:
             break
-    best = stopper.best
-    return {"answers": answers, "best": None if best is None else float(best),
+    return {"answers": answers, "best": _number(stopper.best),
             "best_epoch": None if stopper.best_epoch is None else int(stopper.best_epoch),
             "best_params": _plain_params(stopper.best_params)}
+
+
+def _number(value):
+    """A float, or None, or the words "inf", "-inf" or "nan" (plain data compares them)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else str(value)
 
 
 def _epoch_params(rng, shapes, n_epochs):
@@ -620,8 +641,8 @@ CHECKS = [
     Check("test_l1_penalty_hidden", probe_l1_penalty, hidden_penalty_cases),
     Check("test_weights", probe_weights, visible_weights_cases),
     Check("test_weights_hidden", probe_weights, hidden_weights_cases),
-    Check("test_he", probe_he, visible_he_cases),
-    Check("test_he_hidden", probe_he, hidden_he_cases),
+    MeasuredCheck("test_he", probe_he, visible_he_cases, measure=measure_he),
+    MeasuredCheck("test_he_hidden", probe_he, hidden_he_cases, measure=measure_he),
     Check("test_early_stopping_update", probe_early_stopping_update, visible_update_cases),
     Check("test_early_stopping_update_hidden", probe_early_stopping_update, hidden_update_cases),
     Check("test_early_stopping_restore", probe_early_stopping_restore, visible_restore_cases),
