@@ -105,18 +105,10 @@ def test_choice_explorer_redraws_for_each_choice_and_carries_a_snapshot():
     assert before[:8] == PNG
     sliders(box)["a"].value = 3
     assert seen[-1] == {"a": 3, "b": "y"} and picture.value != before
-    assert title_after_draw(box) == "3 y"
+    assert title_after(box) == "3 y"
     bundle = box._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert base64.b64decode(bundle["image/png"])[:8] == PNG
-
-
-def title_after_draw(box):
-    fig = plt.figure()
-    box._draw(fig)
-    title = fig.axes[0].get_title()
-    plt.close(fig)
-    return title
 
 
 def test_layer_plots_draw_one_histogram_per_layer_and_a_line(recwarn):
