@@ -1,4 +1,5 @@
-"""A stack of layers applied in order (chapter 4)."""
+"""A stack of layers applied in order (chapter 4; weights and gradient norms, chapter 5)."""
+import numpy as np
 
 
 class Sequential:
@@ -35,6 +36,33 @@ class Sequential:
     def parameters(self):
         """The ``(params, grads)`` dict pairs of every layer that has parameters."""
         return [(layer.params, layer.grads) for layer in self.layers if layer.params]
+
+    def weights(self):
+        """The weight arrays of every layer (``params`` whose name starts with "W"), in
+        order, biases excluded: what ``losses.l2_penalty`` and ``l1_penalty`` take. The
+        arrays are the layers' own, not copies."""
+        # YOUR CODE HERE
+        raise NotImplementedError('Sequential.weights is yours to write: complete it in nnlib/network.py (chapter 5, ch05_regularization)')
+
+    def gradient_norms(self, keys=None):
+        r"""One Euclidean norm per layer with parameters, in forward order, of the gradients
+        left by the last ``backward``.
+
+        Parameters
+        ----------
+        keys : iterable of str or None
+            Which gradients to include, e.g. ``("W",)``; by default all of the layer's
+            (weights and biases together).
+
+        Returns
+        -------
+        list of float
+            :math:`\sqrt{\sum_{\text{key}} \lVert \partial L/\partial \theta_\text{key} \rVert^2}`
+            per layer.
+        """
+        return [float(np.sqrt(sum(np.sum(np.square(g)) for k, g in grads.items()
+                                  if keys is None or k in keys)))
+                for _, grads in self.parameters()]
 
     def train(self):
         """Switch every layer to training mode (Dropout drops)."""

@@ -84,3 +84,41 @@ def boundary_explorer(X, y, w=(1.0, 1.0), b=-1.5, limit=3.0):
         slider.observe(redraw, names="value")
     redraw()
     return box
+
+
+def choice_explorer(choices, draw, figsize=(4.5, 4.5)):
+    """Sliders over a few fixed values each, redrawing one picture.
+
+    Meant for results computed in advance (one training run per combination), so that
+    moving a slider only redraws.
+
+    Parameters
+    ----------
+    choices : dict
+        ``{description: (options, start)}``: one ``SelectionSlider`` per entry, over the
+        sequence ``options``, starting at ``start``.
+    draw : callable
+        ``draw(fig, values)`` with ``values = {description: current option}``; draws on
+        the empty matplotlib figure ``fig``.
+    figsize : pair of float
+
+    Returns
+    -------
+    SnapshotBox
+        Sliders in a row above the picture; a static page shows the starting picture.
+    """
+    sliders = {name: widgets.SelectionSlider(options=list(options), value=start,
+                                             description=name, continuous_update=False)
+               for name, (options, start) in choices.items()}
+    picture = widgets.Image(format="png")
+    box = SnapshotBox([widgets.HBox(list(sliders.values())), picture],
+                      lambda fig: draw(fig, {n: s.value for n, s in sliders.items()}),
+                      figsize=figsize)
+
+    def redraw(_change=None):
+        picture.value = box.snapshot_png()
+
+    for slider in sliders.values():
+        slider.observe(redraw, names="value")
+    redraw()
+    return box

@@ -6,8 +6,8 @@ and every random thing takes ``rng: numpy.random.Generator | None``. Modules imp
 other relatively, so the package also loads under another name (the graders load the
 reference that way).
 """
-from . import (activations, data, gradcheck, layers, losses, network, neuron, optim,
+from . import (activations, data, gradcheck, init, layers, losses, network, neuron, optim,
                perceptron, testing, train)
 
-__all__ = ["activations", "data", "gradcheck", "layers", "losses", "network", "neuron",
+__all__ = ["activations", "data", "gradcheck", "init", "layers", "losses", "network", "neuron",
            "optim", "perceptron", "testing", "train"]

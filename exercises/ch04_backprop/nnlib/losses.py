@@ -1,8 +1,10 @@
-r"""Loss functions (chapters 2-3). Each returns ``(loss, grad)``: the mean over the batch
-of the per-example loss, and the gradient of that mean with respect to the first argument
-(same shape as it).
+r"""Loss functions (chapters 2-3) and weight penalties (chapter 5). Each loss returns
+``(loss, grad)``: the mean over the batch of the per-example loss, and the gradient of that
+mean with respect to the first argument (same shape as it).
 
 The batch axis is axis 0, of length ``N``; the per-example loss sums over every other axis.
+The penalties take a list of weight arrays and return ``(value, grads)``, one gradient per
+array; add them to the data loss and to the weights' gradients.
 """
 import numpy as np
 
@@ -95,6 +97,63 @@ def softmax_cross_entropy(logits, labels):
     return loss, dlogits / n
 
 
+def l2_penalty(weights, lam):
+    r"""L2 penalty (weight decay) :math:`R = \frac{\lambda}{2} \sum_i \lVert W_i \rVert^2`.
+
+    Parameters
+    ----------
+    weights : list of array_like
+        The arrays to penalise, usually the weight matrices only (not the biases).
+    lam : float
+        :math:`\lambda \ge 0`.
+
+    Returns
+    -------
+    value : float
+    grads : list of ndarray
+        ``grads[i]`` has the shape of ``weights[i]``: :math:`\partial R/\partial W_i = \lambda W_i`.
+
+    Notes
+    -----
+    :math:`R = \frac{\lambda}{2} \sum_i \sum_{jk} (W_i)_{jk}^2`, so
+    :math:`\partial R / \partial (W_i)_{jk} = \lambda (W_i)_{jk}` (the 1/2 cancels the 2).
+    A gradient step on :math:`L + R` multiplies each weight by :math:`1 - \eta\lambda`
+    before the data gradient is applied, hence the name weight decay.
+    """
+    weights = _weight_list(weights, lam, "l2_penalty")
+    # YOUR CODE HERE
+    raise NotImplementedError('l2_penalty is yours to write: complete it in nnlib/losses.py (chapter 5, ch05_regularization)')
+
+
+def l1_penalty(weights, lam):
+    r"""L1 penalty :math:`R = \lambda \sum_i \sum_{jk} \lvert (W_i)_{jk} \rvert`.
+
+    Parameters
+    ----------
+    weights : list of array_like
+        The arrays to penalise, usually the weight matrices only (not the biases).
+    lam : float
+        :math:`\lambda \ge 0`.
+
+    Returns
+    -------
+    value : float
+    grads : list of ndarray
+        ``grads[i]`` has the shape of ``weights[i]``: :math:`\lambda \operatorname{sign}(W_i)`.
+
+    Notes
+    -----
+    :math:`\lvert w \rvert` has derivative :math:`\operatorname{sign}(w)` for
+    :math:`w \ne 0`; at 0 every value in :math:`[-1, 1]` is a subgradient and we take 0,
+    so :math:`\partial R/\partial w = \lambda \operatorname{sign}(w)` with
+    :math:`\operatorname{sign}(0) = 0`. The step :math:`-\eta\lambda\operatorname{sign}(w)`
+    has the same size for small and large weights, which drives small weights to 0.
+    """
+    weights = _weight_list(weights, lam, "l1_penalty")
+    # YOUR CODE HERE
+    raise NotImplementedError('l1_penalty is yours to write: complete it in nnlib/losses.py (chapter 5, ch05_regularization)')
+
+
 def one_hot(labels, n_classes):
     """Integer labels ``(N,)`` -> float64 one-hot rows ``(N, n_classes)``."""
     labels = np.asarray(labels)
@@ -120,3 +179,12 @@ def _logits_and_labels(logits, labels):
         raise ValueError(f"softmax_cross_entropy: labels must be integers in 0..{logits.shape[1] - 1}; "
                          f"got dtype {labels.dtype}, range {labels.min()}..{labels.max()}")
     return logits, labels
+
+
+def _weight_list(weights, lam, where):
+    if isinstance(weights, np.ndarray) or not isinstance(weights, (list, tuple)):
+        raise TypeError(f"{where}: weights must be a list of arrays (e.g. [W1, W2]); "
+                        f"got {type(weights).__name__}")
+    if not np.isscalar(lam) or not lam >= 0:
+        raise ValueError(f"{where}: lam must be a number >= 0; got {lam!r}")
+    return [np.asarray(w, dtype=np.float64) for w in weights]

@@ -106,3 +106,32 @@ def plot_decision_regions(ax, predict, X, y, pad=0.5, resolution=300):
     plot_points(ax, X, y)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
+
+
+def plot_layer_histograms(axes, activations, bins=50, value_range=None, colour="#4c72b0"):
+    """One histogram per layer: ``activations[l]`` (any shape) on ``axes[l]``.
+
+    Each axis gets the title "layer l" (counting from 1) and the standard deviation of the
+    values; the y axis shows the share of values per bin, so layers of different sizes
+    compare directly. ``value_range`` fixes the bins' range (default: each array's own).
+    """
+    for index, (ax, values) in enumerate(zip(axes, activations), start=1):
+        values = np.ravel(values)
+        weights = np.full(values.shape, 1.0 / max(values.size, 1))
+        ax.hist(values, bins=bins, range=value_range, weights=weights, color=colour)
+        ax.set_title(f"layer {index}\nstd {values.std():.2g}", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.set_yticks([])
+
+
+def plot_per_layer(ax, values, label=None, logy=True, marker="o", **style):
+    """A quantity per layer (a norm, a standard deviation) against the layer number 1..L,
+    on a logarithmic y axis by default; returns the line."""
+    values = np.asarray(values, dtype=np.float64)
+    layers = np.arange(1, len(values) + 1)
+    (line,) = ax.plot(layers, values, marker=marker, label=label, **style)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xticks(layers)
+    ax.set_xlabel("layer")
+    return line
