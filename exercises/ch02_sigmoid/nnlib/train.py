@@ -1,7 +1,6 @@
 """Mini-batch training loop with a history and a progress bar (chapter 4 on); early stopping
 and weight penalties (chapter 5)."""
 import numpy as np
-from tqdm.auto import tqdm
 
 
 def iterate_minibatches(n_samples, batch_size, rng=None):
@@ -75,6 +74,7 @@ def fit(model, loss_fn, optimizer, X, y, epochs, batch_size=32, rng=None,
     if early_stopping is not None and (validation is None or early_stopping.monitor not in history):
         raise ValueError(f"fit: early_stopping needs validation=(X_val, y_val) and monitor in "
                          f"{sorted(history)}; got monitor={early_stopping.monitor!r}")
+    from tqdm.auto import tqdm  # imported here: in a kernel it loads ipywidgets (~0.1 s)
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
     for _ in bar:
         _epoch(model, loss_fn, optimizer, X, y, batch_size, rng, validation, penalty, history)
