@@ -36,6 +36,7 @@ MEMORY_MB = 1500  # a kernel with numpy, matplotlib and the reference maps ~0.9 
 JOBS = 2
 OUT_LIMIT_MB = 20  # the corpus holds a 50 MB file and prints 200 MB: neither may land in OUT
 TRUSTED_PEAK_MB = 600  # a grading worker needs ~150 MB; what a sandbox sends must not inflate it
+SPINNERS_SEEN = 10  # of the CPU hog's ~60 spinning processes, seen in one 0.2 s sample
 ALL = {**CASES, **ATTACKS}
 OUT_ENTRIES = {"grades.csv", "gradebook.db", "feedback", "results", "autograded"}
 KEPT_MIME = {"text/plain", "image/png"}
@@ -52,6 +53,7 @@ class Batch(NamedTuple):
     trusted_peak_mb: dict  # command line -> peak resident MB of trusted processes
     survivors: list  # processes of the batch's sandbox users (or naming a marker) left after it
     changed: dict  # watched folder -> what changed in it
+    marked_processes: dict  # marker -> most processes seen at once carrying it in their command line
 
 
 def watched_folders(submissions):
@@ -78,7 +80,7 @@ def autograde(submissions, out):
         rows = {row["student_id"]: row for row in csv.DictReader(fh)}
     results = {path.stem: json.loads(path.read_text(encoding="utf-8"))
                for path in (out / "results").glob("*.json")}
-    return Batch(out, rows, results, run.seconds, run.trusted_peak_mb, survivors, changed)
+    return Batch(out, rows, results, run.seconds, run.trusted_peak_mb, survivors, changed, run.marked_processes)
 
 
 @pytest.fixture(scope="module")
@@ -157,14 +159,24 @@ def feedback_page(batch, student):
     return html.unescape(feedback_path(batch.out, student, CHAPTER).read_text(encoding="utf-8"))
 
 
+def attack_ran(batch, student):
+    """The evidence that an attack ran: its '<marker> ran' line in the executed notebook, or
+    (for one that starves its sandbox, which then ends before the notebook comes back)
+    at least ``SPINNERS_SEEN`` processes seen at once carrying its marker."""
+    mark = MARKERS[student][0]
+    return f"{mark} ran" in output_text(executed_notebook(batch, student)) \
+        or batch.marked_processes.get(mark, 0) >= SPINNERS_SEEN
+
+
 def assert_graded_as_earned(batch, students):
     """Each of ``students`` got its expectation, and each attack really ran in its sandbox."""
     for student in students:
         row, result, expect = batch.rows.get(student), batch.results.get(student), ALL[student].expect
         assert row is not None and result is not None, f"no row or results/{student}.json"
         problems = mismatches(row, result, expect)
-        if expect.ran and f"{MARKERS[student][0]} ran" not in output_text(executed_notebook(batch, student)):
-            problems.append("its '<marker> ran' line is not in OUT/autograded: the attack did not run")
+        if expect.ran and not attack_ran(batch, student):
+            problems.append("its '<marker> ran' line is not in OUT/autograded and no process carried "
+                            "its marker: the attack did not run")
         assert not problems, (f"{student}: " + "; ".join(problems) + f"\nstatus: {row['status']}\n"
                               f"tests: {json.dumps(result.get('tests'), ensure_ascii=False)[:2000]}")
 

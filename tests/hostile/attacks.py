@@ -331,8 +331,8 @@ _time = _load("time")
 
 
 def _spin():
-    while True:
-        pass
+    """Busy-loop in a shell whose command line carries the marker (the test sees them)."""
+    _os.execv("/bin/sh", ["/bin/sh", "-c", "while :; do :; done", _MARK])
 
 
 def _start_hogs():
@@ -359,9 +359,10 @@ _start_hogs()
 
 
 def build_cpu_hog(folder):
-    """Stubs; at import, forks busy-looping processes until the process limit stops it;
-    ``update`` sleeps through every check's budget, so the hogs spin for the whole time
-    the submission is graded, beside whatever is graded at the same time."""
+    """Stubs; at import, forks busy-looping processes (shells naming the marker) until the
+    process limit stops it; ``update`` sleeps through every check's budget, so the hogs
+    spin for the whole time the submission is graded, beside whatever is graded at the
+    same time."""
     write_attack(folder, "cpu_hog", HOG_TOP, predict=STUB, update=["_time.sleep(60)"])
 
 

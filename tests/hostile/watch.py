@@ -2,11 +2,13 @@
 
 :func:`run_watched` runs a command and samples its process tree every 0.2 s: the peak
 resident memory of the trusted processes (uid 0: the main process and the grading
-workers) and the uids of the sandboxes (uids from ``UID_BASE`` up). :func:`tree_state`
+workers), the uids of the sandboxes (uids from ``UID_BASE`` up) and how many processes at
+once carry an attack's marker in their command line. :func:`tree_state`
 records a folder's files (size, mtime, mode, never following links), so a test can say
 exactly what a batch changed.
 """
 import os
+import re
 import stat
 import subprocess
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 from nncourse.grader.sandbox import UID_BASE
 
 SAMPLE_SECONDS = 0.2
+MARKER = re.compile(r"redteam-[a-z0-9_]+-q7z")  # what tests/hostile/attacks.py plants
 
 
 @dataclass
@@ -28,6 +31,7 @@ class Watched:
     seconds: float
     trusted_peak_mb: dict = field(default_factory=dict)  # command line -> peak RSS (MB)
     sandbox_uids: set = field(default_factory=set)
+    marked_processes: dict = field(default_factory=dict)  # marker -> most processes seen at once naming it
 
 
 def run_watched(command, cwd=None):
@@ -46,12 +50,17 @@ def run_watched(command, cwd=None):
 
 
 def _sample(root, watched):
+    marked = {}
     for pid in descendants(root):
         uid, rss_mb, command = _status(pid)
         if uid == 0:
             watched.trusted_peak_mb[command] = max(watched.trusted_peak_mb.get(command, 0), rss_mb)
         elif uid is not None and uid >= UID_BASE:
             watched.sandbox_uids.add(uid)
+        for name in MARKER.findall(command):
+            marked[name] = marked.get(name, 0) + 1
+    for name, count in marked.items():
+        watched.marked_processes[name] = max(watched.marked_processes.get(name, 0), count)
 
 
 def descendants(root):
