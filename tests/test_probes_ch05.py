@@ -71,7 +71,8 @@ def test_every_mutant_gets_a_hint_of_its_function(repo, prepared, mutants, tmp_p
     hint of that mutant, or of one that behaves the same on that check."""
     mutants_dir = write_mutants(CHAPTER, repo, tmp_path / "mutants")
     index = json.loads((Path(mutants_dir) / "index.json").read_text())
-    cells = {cell.name: cell for cell in notebook_schema.test_cells(nbformat.read(CHAPTER.source_notebook(repo), 4))}
+    source = nbformat.read(CHAPTER.source_notebook(repo), 4)
+    cells = {cell.name: cell for cell in notebook_schema.test_cells(source)}
     missing, others = [], []
     for mutant in catalogue(CHAPTER):
         failing = [g for g, v in _verdicts(prepared, mutants[mutant.name]).items()
@@ -99,7 +100,8 @@ def _dropout_checks(prepared):
 @pytest.mark.parametrize("draw", [
     lambda rng, shape, p: rng.random(shape) < 1 - p,  # keep when below 1 - p (not above p)
     lambda rng, shape, p: rng.binomial(1, 1 - p, size=shape).astype(bool),
-    lambda rng, shape, p: rng.permutation(np.arange(np.prod(shape)) >= round(p * np.prod(shape))).reshape(shape),
+    lambda rng, shape, p: rng.permutation(np.arange(np.prod(shape)) >= round(p * np.prod(shape)))
+    .reshape(shape),
 ], ids=["below-1-p", "binomial", "exact-share"])
 def test_other_correct_masks_pass(repo, prepared, draw):
     """Correct layers that draw other masks than the reference pass every Dropout check."""
@@ -203,9 +205,10 @@ def _solution_function(repo, reference, grade_id, name):
     source = nbformat.read(CHAPTER.source_notebook(repo), 4)
     cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
     L, losses = reference.layers, reference.losses
-    namespace = {"np": np, "Sequential": reference.network.Sequential, "Linear": L.Linear, "ReLU": L.ReLU,
-                 "Dropout": L.Dropout, "SGD": reference.optim.SGD, "EarlyStopping": reference.train.EarlyStopping,
-                 "fit": reference.train.fit, "softmax_cross_entropy": losses.softmax_cross_entropy,
+    namespace = {"np": np, "Sequential": reference.network.Sequential, "Linear": L.Linear,
+                 "ReLU": L.ReLU, "Dropout": L.Dropout, "SGD": reference.optim.SGD,
+                 "EarlyStopping": reference.train.EarlyStopping, "fit": reference.train.fit,
+                 "softmax_cross_entropy": losses.softmax_cross_entropy,
                  "l2_penalty": losses.l2_penalty, "l1_penalty": losses.l1_penalty}
     exec(cell.source, namespace)
     return namespace[name]
@@ -228,7 +231,8 @@ def test_judge_accepts_the_reference_recipe(repo, reference, seed):
 def baseline(reference, X, y, X_val, y_val, rng):
     """The notebook's unregularised baseline."""
     L = reference.layers
-    model = reference.network.Sequential(L.Linear(64, 256, rng=rng, init="he"), L.ReLU(), L.Linear(256, 10, rng=rng))
+    model = reference.network.Sequential(L.Linear(64, 256, rng=rng, init="he"), L.ReLU(),
+                                         L.Linear(256, 10, rng=rng))
     reference.train.fit(model, reference.losses.softmax_cross_entropy,
                         reference.optim.SGD(model.parameters(), lr=0.05, momentum=0.9), X, y, 60,
                         batch_size=32, rng=rng, progress=False)
@@ -266,4 +270,5 @@ def test_judge_evaluates_dropout_as_the_identity(reference):
     layers = [ch05._export_layer(layer) for layer in model.layers]
     rebuilt = ch05.rebuild_model(reference, layers)
     X = np.random.default_rng(0).normal(size=(5, 64))
-    assert np.array_equal(reference.train.predict_classes(rebuilt, X), reference.train.predict_classes(model, X))
+    predict = reference.train.predict_classes
+    assert np.array_equal(predict(rebuilt, X), predict(model, X))

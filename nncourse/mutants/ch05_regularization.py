@@ -26,13 +26,15 @@ MUTANTS = [
            "keep = self.rng.random(x.shape) < self.p\n            self._mask = keep / self.p",
            "p is the probability of DROPPING a unit: keep each unit with probability 1 - p and "
            "scale the kept ones by 1/(1-p)."),
-    Mutant(FORWARD, "keeps-share-p", "self.rng.random(x.shape) >= self.p", "self.rng.random(x.shape) < self.p",
+    Mutant(FORWARD, "keeps-share-p", "self.rng.random(x.shape) >= self.p",
+           "self.rng.random(x.shape) < self.p",
            "About a share p of the units must be zeroed: a unit is kept when its uniform draw is "
            "at least p (probability 1 - p)."),
     Mutant(FORWARD, "active-in-eval", "if self.training:", "if True:",
            "In evaluation mode (training False, set by Sequential.eval()) Dropout is the identity: "
            "return x unchanged, and backward then passes dout through."),
-    Mutant(FORWARD, "same-mask-every-call", "self.rng.random(x.shape)", "np.random.default_rng(0).random(x.shape)",
+    Mutant(FORWARD, "same-mask-every-call", "self.rng.random(x.shape)",
+           "np.random.default_rng(0).random(x.shape)",
            "Draw a new mask at every forward call from the layer's generator (self.rng): each "
            "mini-batch trains a different thinned network."),
     # Dropout.backward

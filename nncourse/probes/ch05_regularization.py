@@ -6,17 +6,19 @@ Each check mirrors one graded test cell of ``solutions/ch05_regularization``; se
 :mod:`nncourse.probes.kit` for what each part does and where it runs.
 
 Dropout is random, and there is more than one right way to draw its mask, so its checks
-are :class:`MeasuredCheck` s: the probe returns the layer's raw outputs, and trusted code
-turns them into facts that any correct layer shares (the kept units are scaled by
-1/(1-p), the share of dropped units and the mean agree with p within
+are measured (:class:`MeasuredCheck`): the probe returns the layer's raw outputs, and
+trusted code turns them into facts that any correct layer shares (the kept units are
+scaled by 1/(1-p), the share of dropped units and the mean agree with p within
 :data:`STANDARD_ERRORS` standard errors, backward zeroes exactly the units forward
 dropped, ...); the verdict compares the student's facts with the reference's, and a
 catalogued mistake is recognised by its facts. The masks come from generators seeded by
 the batch's secret seed, so a batch is reproducible; ``tests/test_probes_ch05.py`` proves
 (Bernstein's inequality) that a correct layer fails a statistical fact of a case with
-probability below 1e-9. ``init.he`` is a measured check too: its draws are compared with
-the reference's only when the seed decides them, so that ignoring ``rng`` is recognised. Isolation: ``Sequential.weights`` runs over parameter holders,
-``EarlyStopping`` over a model stand-in whose parameters the probe sets epoch by epoch.
+probability below 1e-9. ``init.he`` is measured too: its draws are compared with the
+reference's only when the seed decides them, so that ignoring ``rng`` is recognised.
+
+Isolation: ``Sequential.weights`` runs over parameter holders, ``EarlyStopping`` over a
+model stand-in whose parameters the probe sets epoch by epoch.
 This module is shipped into the sandbox, so it holds no correct implementation of a
 graded function.
 """
@@ -123,7 +125,8 @@ def measure_dropout_forward(output, case):
     """Facts about the forward outputs of one case (trusted)."""
     x, p = np.asarray(case["x"], dtype=np.float64), float(case["p"])
     first, second = _array(output, "first", x.shape), _array(output, "second", x.shape)
-    facts = {"the training output has the shape of x (and is finite)": first is not None and second is not None}
+    facts = {"the training output has the shape of x (and is finite)":
+             first is not None and second is not None}
     scale = kept_scale(first, x) if first is not None else -1.0
     facts["the scale of the kept units (the median of y / x where y != 0)"] = scale
     facts["every unit is either dropped (0) or x times that scale"] = \
@@ -211,7 +214,8 @@ def measure_dropout_backward(output, case):
             [f[2] for f in per_round],
         "every kept unit's gradient is dout times that scale": all(f[3] for f in per_round),
         "dout is left unchanged": all(f[4] for f in per_round),
-        "eval mode: backward returns dout unchanged": _close(_array(output, "eval_dx", dout_eval.shape), dout_eval, 1e-12),
+        "eval mode: backward returns dout unchanged":
+            _close(_array(output, "eval_dx", dout_eval.shape), dout_eval, 1e-12),
     }
 
 
@@ -317,6 +321,11 @@ def visible_weights_cases(rng, reference):
                         {"W": [[7.0, 8.0]], "b": [1.0]}]}]
 
 
+def _sizes(rng, axes):
+    """A random shape of ``axes`` axes, each of 1 to 4 entries."""
+    return tuple(int(s) for s in rng.integers(1, 5, size=axes))
+
+
 def hidden_weights_cases(rng, reference):
     """6 stacks of 1-6 holders: (W, b), parameter-free, W alone, or RNN-like (W_xh, W_hh, b)."""
     kinds = [("W", "b"), (), ("W",), ("W_xh", "W_hh", "b")]
@@ -325,8 +334,7 @@ def hidden_weights_cases(rng, reference):
         layers = []
         for _ in range(int(rng.integers(1, 7))):
             keys = kinds[int(rng.integers(len(kinds)))]
-            layers.append({k: rng.normal(size=tuple(int(s) for s in rng.integers(1, 5, size=1 if k == "b" else 2)))
-                           for k in keys})
+            layers.append({k: rng.normal(size=_sizes(rng, 1 if k == "b" else 2)) for k in keys})
         cases.append({"layers": layers})
     return cases
 
@@ -434,7 +442,8 @@ def _update_case(metrics, patience, mode, params):
 def _numbered_params(n_epochs):
     """The cell's model, one Linear(2, 2), at each epoch: W filled with the epoch's number
     and b with minus it."""
-    return [[{"W": np.full((2, 2), float(epoch)), "b": np.full(2, -float(epoch))}] for epoch in range(n_epochs)]
+    return [[{"W": np.full((2, 2), float(epoch)), "b": np.full(2, -float(epoch))}]
+            for epoch in range(n_epochs)]
 
 
 def visible_update_cases(rng, reference):
