@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from nnlib import layers
+from timing import median_time
 from nnlib.data import digits_split
 from nnlib.losses import softmax_cross_entropy
 from nnlib.network import Sequential
@@ -25,23 +26,12 @@ BATCH, IN, OUT = 256, 1024, 1024
 HIDDEN, LR, MOMENTUM, BATCH_SIZE = 64, 0.05, 0.9, 32
 
 
-def best_time(fn, repeats):
-    """Median wall time of ``fn()`` over ``repeats`` runs, after one warm-up run."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def linear_vs_matmul(repeats):
     rng = np.random.default_rng(0)
     x, a, b = rng.normal(size=(BATCH, IN)), rng.normal(size=(BATCH, IN)), rng.normal(size=(IN, OUT))
     layer, dout = layers.Linear(IN, OUT, rng=1), rng.normal(size=(BATCH, OUT))
-    matmul = best_time(lambda: np.matmul(a, b), repeats)
-    step = best_time(lambda: (layer.forward(x), layer.backward(dout)), repeats)
+    matmul = median_time(lambda: np.matmul(a, b), repeats)
+    step = median_time(lambda: (layer.forward(x), layer.backward(dout)), repeats)
     peak = 2 * BATCH * IN * OUT / matmul
     achieved = 6 * BATCH * IN * OUT / step  # forward, dW and dX: three matmuls of that size
     print(f"(a) numpy.matmul ({BATCH}x{IN}) @ ({IN}x{OUT}): {matmul * 1e3:.2f} ms, "

@@ -8,25 +8,13 @@ unit at every forward call, which ReLU does not, so a ratio above 1 is expected;
     .venv/bin/python benchmarks/bench_regularization.py [--repeats 50] [--p 0.5]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 from nnlib import layers
+from timing import median_time
 
 SHAPE = (256, 1024)
-
-
-def median_time(fn, repeats):
-    """Median wall time of ``fn()`` over ``repeats`` runs, after one warm-up run."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():

@@ -408,11 +408,14 @@ def _architecture_problem(got):
     if len(linears) < 2:
         return ("digits_model needs at least two Linear layers (a hidden layer), with an "
                 "activation between them")
-    return _weights_problem(linears)
+    return weights_problem(linears)
 
 
-def _weights_problem(linears):
-    """What is wrong with the Linear layers' weights and shapes (trusted), or None."""
+def weights_problem(linears):
+    """What is wrong with the exported Linear layers' weights and shapes of a digits model
+    (trusted; chapter 5's trained model uses it too), or None."""
+    if not linears:
+        return "the model has no Linear layer"
     inputs = DIGITS_FEATURES
     for number, layer in enumerate(linears, start=1):
         W, b = layer.get("W"), layer.get("b")

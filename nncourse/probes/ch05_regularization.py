@@ -27,12 +27,12 @@ from typing import Callable
 
 import numpy as np
 
+from .ch04_backprop import DIGITS_CLASSES, DIGITS_FEATURES, weights_problem
 from .kit import ERROR_KEY, Check, same
 
 STANDARD_ERRORS = 7.0  # the statistical tolerance of the Dropout facts
 LAYER_TYPES = ("Linear", "ReLU", "Tanh", "Sigmoid", "Dropout")  # the trained model's vocabulary
 MAX_LAYERS = 64
-DIGITS_FEATURES, DIGITS_CLASSES = 64, 10
 # The training run: 300 training digits, 30% of their labels replaced by another class.
 NOISY_EXAMPLES, NOISY_SHARE, NOISE_SEED = 300, 0.3, 5
 # The unregularised baseline of the notebook (Linear(64, 256, he), ReLU, Linear(256, 10);
@@ -573,27 +573,7 @@ def _structure_problem(got):
             return f"layer {number} of the model is not one of {', '.join(LAYER_TYPES)}"
         if layer["type"] == "Dropout" and not (isinstance(layer.get("p"), float) and 0 <= layer["p"] < 1):
             return f"layer {number} of the model is a Dropout whose p is not in [0, 1)"
-    return _weights_problem([layer for layer in got["layers"] if layer["type"] == "Linear"])
-
-
-def _weights_problem(linears):
-    """What is wrong with the Linear layers' weights and shapes (trusted), or None."""
-    if not linears:
-        return "the model has no Linear layer"
-    inputs = DIGITS_FEATURES
-    for number, layer in enumerate(linears, start=1):
-        W, b = layer.get("W"), layer.get("b")
-        if not all(isinstance(a, np.ndarray) and a.dtype.kind in "iuf" for a in (W, b)):
-            return f"Linear layer {number}: W and b must be arrays of numbers"
-        if W.ndim != 2 or b.shape != (W.shape[0],) or W.shape[1] != inputs:
-            return (f"Linear layer {number}: W must have shape (out, in) with in = the previous "
-                    f"layer's out ({DIGITS_FEATURES} for the first) and b shape (out,)")
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            return f"Linear layer {number}: W or b contains inf or nan"
-        inputs = W.shape[0]
-    if inputs != DIGITS_CLASSES:
-        return f"the last Linear layer must have {DIGITS_CLASSES} outputs, one per digit"
-    return None
+    return weights_problem([layer for layer in got["layers"] if layer["type"] == "Linear"])
 
 
 def rebuild_model(reference, layers):
