@@ -45,6 +45,11 @@ CHAPTERS = {chapter.id: chapter for chapter in (
             ("layers.Dropout.forward", "layers.Dropout.backward", "losses.l2_penalty",
              "losses.l1_penalty", "network.Sequential.weights", "init.he",
              "train.EarlyStopping.update", "train.EarlyStopping.restore")),
+    Chapter("ch06_cnn", 6, "Convolutional networks",
+            ("conv.conv2d_forward_naive", "conv.conv2d_backward_naive",
+             "conv.maxpool2d_forward_naive", "conv.maxpool2d_backward_naive",
+             "layers.Conv2d.forward", "layers.Conv2d.backward",
+             "layers.MaxPool2d.forward", "layers.MaxPool2d.backward")),
 )}
 
 
