@@ -1,4 +1,8 @@
-"""nnlib.data: gate tables, generators' guarantees, the seeded split."""
+"""nnlib.data: gate tables, generators' guarantees, the seeded split, the bundled
+Fashion-MNIST subset (its file, checksum, licence, loader and split)."""
+import hashlib
+import re
+
 import numpy as np
 import pytest
 
@@ -73,3 +77,80 @@ def test_add_bias_column():
     np.testing.assert_array_equal(data.add_bias_column([[2, 3]]), [[2, 3, 1]])
     with pytest.raises(ValueError, match="2-D"):
         data.add_bias_column([1, 2])
+
+
+# The bundled Fashion-MNIST subset (nnlib/datasets/fashion_mnist.npz).
+FASHION_FILE = data.DATASETS / "fashion_mnist.npz"
+FASHION_SPLIT_SIZES = {"train": 2000, "val": 500, "test": 500}
+
+
+def readme_sha256(readme, filename):
+    """The SHA-256 a README's section on ``filename`` (a ``## `filename` ...`` heading) states."""
+    section = readme.read_text().split(f"## `{filename}`", 1)[1].split("\n## ", 1)[0]
+    found = re.findall(r"SHA-256 of this file:\s*`([0-9a-f]{64})`", section)
+    assert len(found) == 1, f"{readme} states no single SHA-256 for {filename}"
+    return found[0]
+
+
+def row_keys(X):
+    """Each image's bytes, for finding the same image twice."""
+    return [row.tobytes() for row in np.ascontiguousarray(X).reshape(len(X), -1)]
+
+
+def test_fashion_mnist_file_matches_the_sha256_in_its_readme():
+    stated = readme_sha256(data.DATASETS / "README.md", "fashion_mnist.npz")
+    actual = hashlib.sha256(FASHION_FILE.read_bytes()).hexdigest()
+    assert actual == stated, (f"{FASHION_FILE.name} has SHA-256 {actual} but its README states "
+                              f"{stated}: a regenerated file needs the README updated")
+
+
+def test_fashion_mnist_licence_notice_sits_beside_the_file():
+    notice = (data.DATASETS / "LICENSE-fashion-mnist.txt").read_text()
+    assert "Copyright © [2017] Zalando SE" in notice
+    assert "The above copyright notice and this permission notice shall be included" in notice
+
+
+def test_fashion_mnist_file_holds_300_distinct_images_per_class():
+    with np.load(FASHION_FILE) as f:
+        images, labels, indices = f["images"], f["labels"], f["indices"]
+    assert images.shape == (3000, 28, 28) and images.dtype == np.uint8
+    assert labels.dtype == np.uint8 and np.bincount(labels).tolist() == [300] * 10
+    assert len(set(row_keys(images))) == 3000, "an image occurs twice in the file"
+    assert np.all(np.diff(indices.astype(np.int64)) > 0) and indices.max() < 60000
+    assert FASHION_FILE.stat().st_size < 2_500_000
+
+
+def test_load_fashion_mnist_scales_to_the_image_layout():
+    X, y = data.load_fashion_mnist()
+    with np.load(FASHION_FILE) as f:
+        images, labels = f["images"], f["labels"]
+    assert X.shape == (3000, 1, 28, 28) and X.dtype == np.float64
+    assert y.dtype == np.int64 and y.tolist() == labels.tolist()
+    assert X.min() == 0.0 and X.max() == 1.0
+    np.testing.assert_array_equal(X[:, 0] * 255.0, images)
+    assert len(data.FASHION_MNIST_CLASSES) == 10
+    assert data.FASHION_MNIST_CLASSES[0] == "T-shirt/top"
+    assert data.FASHION_MNIST_CLASSES[9] == "Ankle boot"
+
+
+def test_fashion_mnist_split_is_balanced_disjoint_and_complete():
+    split = data.fashion_mnist_split()
+    assert list(split) == list(FASHION_SPLIT_SIZES)
+    keys = {}
+    for name, (X, y) in split.items():
+        assert X.shape == (FASHION_SPLIT_SIZES[name], 1, 28, 28) and y.dtype == np.int64
+        per_class = FASHION_SPLIT_SIZES[name] // 10
+        assert np.bincount(y, minlength=10).tolist() == [per_class] * 10, f"{name} is unbalanced"
+        assert not np.all(np.diff(y) >= 0), f"{name} is sorted by class, not shuffled"
+        keys[name] = set(row_keys(X))
+    assert not keys["train"] & keys["val"] and not keys["train"] & keys["test"]
+    assert not keys["val"] & keys["test"]
+    assert len(keys["train"] | keys["val"] | keys["test"]) == 3000
+
+
+def test_fashion_mnist_split_is_seeded():
+    first, second, other = (data.fashion_mnist_split(rng=seed) for seed in (0, 0, 1))
+    for name in FASHION_SPLIT_SIZES:
+        np.testing.assert_array_equal(first[name][0], second[name][0])
+        np.testing.assert_array_equal(first[name][1], second[name][1])
+    assert not np.array_equal(first["test"][0], other["test"][0])

@@ -1,13 +1,16 @@
-"""The held-out digits: images no student release contains, for the trusted judges.
+"""The held-out digits and Fashion-MNIST images: images no student release contains, for
+the trusted judges.
 
-Only trusted code in the grading worker may call :func:`digits`; the sandbox never sees
-the file (``nncourse/heldout/README.md``).
+Only trusted code in the grading worker may call :func:`digits` and :func:`fashion_mnist`;
+the sandbox never sees the files (``nncourse/heldout/README.md``).
 """
 from pathlib import Path
 
 import numpy as np
 
-HELDOUT_FILE = Path(__file__).resolve().parent.parent / "heldout" / "digits_heldout.npz"
+HELDOUT_DIR = Path(__file__).resolve().parent.parent / "heldout"
+HELDOUT_FILE = HELDOUT_DIR / "digits_heldout.npz"
+FASHION_HELDOUT_FILE = HELDOUT_DIR / "fashion_mnist_heldout.npz"
 
 
 def digits():
@@ -23,3 +26,19 @@ def digits():
     with np.load(HELDOUT_FILE) as f:
         images, labels = f["images"], f["labels"]
     return images.reshape(len(images), -1).astype(np.float64) / 16.0, labels.astype(np.int64)
+
+
+def fashion_mnist():
+    """The held-out Fashion-MNIST images, scaled as ``nnlib.data.load_fashion_mnist`` scales
+    the student's.
+
+    Returns
+    -------
+    X : ndarray, shape (500, 1, 28, 28)
+        Grey levels scaled from 0..255 to [0, 1] (float64), one channel per image.
+    y : ndarray of int64, shape (500,)
+        Labels 0..9, 50 of each, drawn from the official test set (t10k).
+    """
+    with np.load(FASHION_HELDOUT_FILE) as f:
+        images, labels = f["images"], f["labels"]
+    return images[:, None].astype(np.float64) / 255.0, labels.astype(np.int64)
