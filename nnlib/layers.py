@@ -239,17 +239,19 @@ class Conv2d(Layer):
 
     that is :math:`\partial L/\partial W_\text{mat} = G_\text{col}^\top X_\text{col}`: a
     weight is shared by every position, so its gradient is a sum over positions (and over
-    the batch); it is the cross-correlation of the padded input with :math:`G`, sampled
-    every :math:`S` pixels. For the input, :math:`\partial L/\partial X_\text{col} =
-    G_\text{col} W_\text{mat}` and ``col2im`` adds each row back onto its window:
+    the batch). Let :math:`G^{(S)}` be :math:`G` *dilated* by the stride (:math:`S-1` zeros
+    inserted between neighbouring entries, :math:`G^{(S)}_{n,f,iS,jS} = G_{n,f,i,j}`, 0
+    elsewhere and outside). Then :math:`\partial L/\partial W_{f,c}` is the
+    cross-correlation of the padded input channel :math:`\tilde x_{n,c}` with
+    :math:`G^{(S)}_{n,f}` as the kernel, summed over :math:`n`, at the offsets
+    :math:`(p, q)`. For the input, :math:`\partial L/\partial X_\text{col} = G_\text{col}
+    W_\text{mat}` and ``col2im`` adds each row back onto its window:
 
     .. math::
         \frac{\partial L}{\partial \tilde x_{n,c,u,v}} = \sum_f \sum_{p,q}
-        G^{(S)}_{n,f,\,u-p,\,v-q}\; W_{f,c,p,q},
+        G^{(S)}_{n,f,\,u-p,\,v-q}\; W_{f,c,p,q}.
 
-    where :math:`G^{(S)}` is :math:`G` *dilated* by the stride (:math:`S-1` zeros inserted
-    between neighbouring entries, :math:`G^{(S)}_{n,f,iS,jS} = G_{n,f,i,j}`) and terms
-    outside it are 0. This is a *full convolution* of the dilated gradient with the kernel:
+    This is a *full convolution* of the dilated gradient with the kernel:
     a cross-correlation of :math:`G^{(S)}`, zero-padded by :math:`k-1` on each side, with
     the kernel flipped in both axes, filters and channels exchanged.
     :math:`\partial L/\partial x` is that array with the :math:`P` padded rows and columns

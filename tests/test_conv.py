@@ -180,6 +180,23 @@ def test_dx_is_the_full_convolution_of_the_dilated_gradient_with_the_flipped_ker
     np.testing.assert_allclose(layer.backward(dout), expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=IDS)
+def test_dw_is_the_cross_correlation_of_the_padded_input_with_the_dilated_gradient(geometry):
+    x, w, b, stride, padding = _problem(geometry)
+    layer = layers.Conv2d(x.shape[1], w.shape[0], w.shape[2:], stride, padding, rng=0)
+    dout = RNG.normal(size=layer.forward(x).shape)
+    layer.backward(dout)
+    (N, F, h_out, w_out), (kh, kw) = dout.shape, w.shape[2:]
+    dilated = np.zeros((N, F, (h_out - 1) * stride + 1, (w_out - 1) * stride + 1))
+    dilated[:, :, ::stride, ::stride] = dout
+    x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dh, dw_ = dilated.shape[2:]
+    expected = np.zeros_like(w)
+    for p, q in np.ndindex(kh, kw):  # offset (p, q) of the kernel-sized gradient
+        expected[:, :, p, q] = np.einsum("nfuv,ncuv->fc", dilated, x_pad[:, :, p:p + dh, q:q + dw_])
+    np.testing.assert_allclose(layer.grads["W"], expected, rtol=1e-12, atol=1e-12)
+
+
 def test_dw_sums_over_positions_and_the_batch_and_db_is_a_sum():
     # A 1x1 kernel on two images: dW = sum over n, i, j of dout * x, db = sum of dout.
     x, dout = RNG.normal(size=(2, 1, 3, 3)), RNG.normal(size=(2, 1, 3, 3))

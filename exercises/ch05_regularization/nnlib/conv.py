@@ -372,6 +372,6 @@ def col2im(cols, x_shape, kernel_size, stride=1, padding=0):
                          f"kernel {kernel_size}, stride {stride}, padding {padding}; "
                          f"got {cols.shape}")
     summed = np.zeros(N * C * (H + 2 * padding) * (W + 2 * padding))
-    np.add.at(summed, index, cols)
+    np.add.at(summed, index.ravel(), cols.ravel())  # 1-D: numpy's fast path
     summed = summed.reshape(N, C, H + 2 * padding, W + 2 * padding)
     return summed[:, :, padding:padding + H, padding:padding + W]
