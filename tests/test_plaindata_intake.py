@@ -153,3 +153,51 @@ def test_a_student_folder_that_links_to_another_students_is_refused(submission, 
     os.symlink(submission.parent, tmp_path / "mallory")
     with pytest.raises(Unreadable, match="the student folder is a symbolic link"):
         take_in(tmp_path / "mallory" / "ch01_perceptron", "ch01_perceptron.ipynb", tmp_path / "t")
+
+
+def _overlapping_archive(array, copies, document=b'{"__array__": "a0"}'):
+    """An archive of two members (``__json__`` and ``a0``) whose central directory names
+    ``copies`` more members ``b<j>.npy``, every one pointing at ``a0``'s local header: a
+    small archive whose members, each copied, add up to ``copies`` times its size."""
+    import struct
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__json__.npy", _npy(np.frombuffer(document, np.uint8)))
+        archive.writestr("a0.npy", _npy(array))
+    raw = buffer.getvalue()
+    eocd = raw.rindex(b"PK\x05\x06")
+    size, offset = struct.unpack("<II", raw[eocd + 12:eocd + 20])
+    directory, entries, i = raw[offset:offset + size], [], 0
+    while i < len(directory):
+        n, m, k = struct.unpack("<HHH", directory[i + 28:i + 34])
+        entries.append(directory[i:i + 46 + n + m + k])
+        i += 46 + n + m + k
+    a0 = entries[1]
+    entries += [a0[:28] + struct.pack("<H", len(name)) + a0[30:46] + name
+                for name in (f"b{j}.npy".encode() for j in range(copies))]
+    directory, total = b"".join(entries), len(entries)
+    return (raw[:offset] + directory + b"PK\x05\x06"
+            + struct.pack("<HHHHIIH", 0, 0, total, total, len(directory), offset, 0))
+
+
+def test_members_sharing_one_local_header_are_refused():
+    """Central-directory entries may point anywhere; ``from_bytes`` copies every member, so
+    200 entries naming one 1 MB array made a 1 MB archive 200 MB in the trusted worker (a
+    64 MB one: terabytes). Members must not overlap, so all of them fit in the archive."""
+    blob = _overlapping_archive(np.zeros(1 << 17), 200)
+    assert len(blob) < 1.1e6
+    with pytest.raises(NotPlain, match="overlaps"):
+        from_bytes(blob)
+    assert from_bytes(_overlapping_archive(np.arange(4.0), 0)).tolist() == [0, 1, 2, 3]
+
+
+def test_a_member_whose_local_header_names_another_is_refused():
+    """The central directory and the local header must name a member alike (zipfile and
+    numpy refuse it otherwise), so no array is read under a name its bytes do not carry."""
+    blob = _archive_with_member(b"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", bytes(16))
+    local = blob.index(b"PK\x03\x04a0.npy"[:4], 4)  # a0's local header (the second one)
+    assert blob[local + 30:local + 36] == b"a0.npy"
+    forged = blob[:local + 30] + b"a1.npy" + blob[local + 36:]
+    with pytest.raises(NotPlain, match="damaged"):
+        from_bytes(forged)

@@ -67,27 +67,36 @@ def from_bytes(blob, max_bytes=64 << 20):
 
 def _read_members(blob):
     """``{name: array}`` of the archive's ``<name>.npy`` members, each checked first."""
-    arrays = {}
+    arrays, taken = {}, 0  # members are read in archive order; none may reach into another
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        for member in archive.infolist():
+        for member in sorted(archive.infolist(), key=lambda member: member.header_offset):
             if member.compress_type != zipfile.ZIP_STORED or member.file_size != member.compress_size:
                 raise NotPlain(f"{member.filename}: a compressed member")
             if not member.filename.endswith(".npy"):
                 raise NotPlain(f"{member.filename}: not an array")
-            arrays[member.filename[:-4]] = _array(member.filename, _stored_bytes(blob, member))
+            if member.header_offset < taken:  # its bytes are another member's: copied twice
+                raise NotPlain(f"{member.filename}: overlaps another member")
+            raw, taken = _stored_bytes(blob, member)
+            arrays[member.filename[:-4]] = _array(member.filename, raw)
     return arrays
 
 
 def _stored_bytes(blob, member):
-    """A stored member's bytes, sliced from the archive (its local header says where)."""
+    """``(bytes, end)``: a stored member's bytes, sliced from the archive (its local header
+    says where; it must name the member as the central directory does, as zipfile and
+    numpy require), and the offset just past them."""
     start = member.header_offset
     if blob[start:start + 4] != ZIP_LOCAL_MAGIC:
         raise NotPlain(f"{member.filename}: a damaged archive")
     name_length, extra_length = struct.unpack("<HH", blob[start + 26:start + 30])
-    data = start + ZIP_LOCAL_HEADER_BYTES + name_length + extra_length
-    if data + member.compress_size > len(blob):
+    name = blob[start + ZIP_LOCAL_HEADER_BYTES:start + ZIP_LOCAL_HEADER_BYTES + name_length]
+    if name.decode("utf-8" if member.flag_bits & 0x800 else "cp437") != member.orig_filename:
         raise NotPlain(f"{member.filename}: a damaged archive")
-    return memoryview(blob)[data:data + member.compress_size]
+    data = start + ZIP_LOCAL_HEADER_BYTES + name_length + extra_length
+    end = data + member.compress_size
+    if end > len(blob):
+        raise NotPlain(f"{member.filename}: a damaged archive")
+    return memoryview(blob)[data:end], end
 
 
 def _array(name, raw):
