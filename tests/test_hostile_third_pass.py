@@ -2,11 +2,16 @@
 without ``np.load``), as real submissions graded by ``nncourse autograde ch01_perceptron``
 in real sandboxes, beside an honest control. Run time: about 20 s.
 """
+import shutil
+import sys
+
 import pytest
 
-from hostile.attacks2 import build_overlap_bomb
+from conftest import REPO
+from hostile.attacks2 import CH05, CH05_RELEASE, build_overlap_bomb, build_wide_model
 from hostile.corpus import CHAPTER, MAX_SCORE, correct_submission
-from test_hostile_second_pass import TRUSTED_PEAK_MB, grade, outcome
+from hostile.watch import run_watched
+from test_hostile_second_pass import TRUSTED_PEAK_MB, grade, outcome, scores
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +34,37 @@ def test_members_sharing_one_local_header_cannot_inflate_the_trusted_worker(judg
     assert "redteam-overlap_bomb-q7z ran" in executed, "the attack did not run"
     assert float(rows["overlap_bomb"]["score"]) == 0 and float(rows["control"]["score"]) == MAX_SCORE
     assert "grading failed" not in rows["overlap_bomb"]["status"], rows["overlap_bomb"]["status"]
+    worst = max(run.trusted_peak_mb.items(), key=lambda item: item[1])
+    assert worst[1] < TRUSTED_PEAK_MB, (f"a trusted process reached {worst[1]:.0f} MB (limit "
+                                        f"{TRUSTED_PEAK_MB} MB): {worst[0]}")
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """Chapter 5: a stub release beside one whose trained model is forged wide and deep."""
+    root = tmp_path_factory.mktemp("wide")
+    shutil.copytree(CH05_RELEASE, root / "submitted" / "stubs" / CH05,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    build_wide_model(root / "submitted" / "wide_model" / CH05)
+    run = run_watched([sys.executable, "-m", "nncourse.cli", "autograde", CH05, "--submissions",
+                       str(root / "submitted"), "--out", str(root / "out"), "--timeout", "30",
+                       "--memory", "1500", "--jobs", "2"], cwd=REPO)
+    return run, *outcome(run, root / "out"), root / "out"
+
+
+def test_a_wide_trained_model_cannot_exhaust_the_trusted_judge(wide):
+    """Chapter 5's trained model comes back as layers; the judge rebuilt any shapes that
+    chain from 64 inputs to 10 outputs with the reference's layers and ran the held-out
+    digits through them. 3 MB of uint8 weights (Linear(64, 40000), 8 Tanh, Linear(40000,
+    10)) made the trusted worker hold 9 activations of 300 x 40000 floats (~1 GB); within
+    the 64 MB cap, ~850,000 hidden units and 62 activations were possible (~130 GB). The
+    model earns nothing, grading goes on, and no trusted process passes TRUSTED_PEAK_MB."""
+    run, rows, results, out = wide
+    executed = "".join(p.read_text(errors="replace") for p in (out / "autograded").rglob("*.ipynb")
+                       if "wide_model" in str(p))
+    assert "redteam-wide_model-q7z ran" in executed, "the attack did not run"
+    assert "grading failed" not in rows["wide_model"]["status"], rows["wide_model"]["status"]
+    assert scores(results["wide_model"]).get("test_regularized_training") == 0
     worst = max(run.trusted_peak_mb.items(), key=lambda item: item[1])
     assert worst[1] < TRUSTED_PEAK_MB, (f"a trusted process reached {worst[1]:.0f} MB (limit "
                                         f"{TRUSTED_PEAK_MB} MB): {worst[0]}")

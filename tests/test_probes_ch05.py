@@ -272,3 +272,22 @@ def test_judge_evaluates_dropout_as_the_identity(reference):
     X = np.random.default_rng(0).normal(size=(5, 64))
     predict = reference.train.predict_classes
     assert np.array_equal(predict(rebuilt, X), predict(model, X))
+
+
+def test_judge_refuses_a_model_too_large_to_evaluate(reference):
+    """The judge runs the held-out digits through the rebuilt model on the trusted side, so
+    its size is bounded first: uint8 weights of Linear(64, 40000), 8 Tanh, Linear(40000,
+    10) are 3 MB of plain data but ~1 GB of activations (tests/test_hostile_third_pass)."""
+    from nncourse.probes.ch04_backprop import MAX_UNITS
+
+    def forged(width, depth, dtype=np.uint8):
+        layers = ([{"type": "Linear", "W": np.ones((width, 64), dtype), "b": np.zeros(width, dtype)}]
+                  + [{"type": "Tanh"}] * depth
+                  + [{"type": "Linear", "W": np.ones((10, width), dtype), "b": np.zeros(10, dtype)}])
+        return {"found": True, "container": "Sequential", "layers": layers}
+
+    case = dict(ch05.noisy_digits(reference), seed=0)
+    assert "outputs together" in ch05.judge_regularized_training(forged(4000, 8), case, reference)
+    assert "parameters" in ch05.judge_regularized_training(forged(40_000, 0), case, reference)
+    assert ch05._structure_problem(forged(MAX_UNITS // 2 - 10, 0)) is None  # at the limits
+    assert ch05._structure_problem(forged(256, 1, np.float64)) is None  # the reference's size

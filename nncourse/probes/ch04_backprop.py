@@ -16,6 +16,11 @@ from .kit import Check, Scripted
 
 LAYER_TYPES = ("Linear", "Tanh", "ReLU", "Sigmoid")  # the digits model's vocabulary
 MAX_LAYERS = 64
+# What the trusted judge will evaluate: the held-out digits pass through every layer, each
+# output (300 rows of its width, float64) held at once. The reference: ~19,000 parameters,
+# ~800 units; a model as large as these limits costs ~40 MB and ~0.1 s to judge.
+MAX_PARAMETERS = 2_000_000
+MAX_UNITS = 16_384  # the outputs of all the layers together
 MIN_ACCURACY = 0.93  # the reference solution: 95.0% of the held-out digits
 DIGITS_FEATURES, DIGITS_CLASSES = 64, 10
 
@@ -408,7 +413,7 @@ def _architecture_problem(got):
     if len(linears) < 2:
         return ("digits_model needs at least two Linear layers (a hidden layer), with an "
                 "activation between them")
-    return weights_problem(linears)
+    return weights_problem(linears) or size_problem(got["layers"])
 
 
 def weights_problem(linears):
@@ -429,6 +434,25 @@ def weights_problem(linears):
         inputs = W.shape[0]
     if inputs != DIGITS_CLASSES:
         return f"the last Linear layer must have {DIGITS_CLASSES} outputs, one per digit"
+    return None
+
+
+def size_problem(layers):
+    """Whether a model whose Linear layers chain (:func:`weights_problem` passed) is small
+    enough to judge (trusted; chapter 5's trained model uses it too): at most
+    :data:`MAX_PARAMETERS` parameters, and at most :data:`MAX_UNITS` outputs over all its
+    layers (a parameter-free layer outputs as many as its input)."""
+    parameters, units, width = 0, 0, DIGITS_FEATURES
+    for layer in layers:
+        if layer["type"] == "Linear":
+            parameters += layer["W"].size + layer["b"].size
+            width = layer["W"].shape[0]
+        units += width
+    if parameters > MAX_PARAMETERS:
+        return f"the model has more than {MAX_PARAMETERS:,} parameters"
+    if units > MAX_UNITS:
+        return (f"the model's layers have more than {MAX_UNITS:,} outputs together (the sum of "
+                f"each layer's width)")
     return None
 
 

@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ch04_backprop import DIGITS_CLASSES, DIGITS_FEATURES, weights_problem
+from .ch04_backprop import DIGITS_CLASSES, DIGITS_FEATURES, size_problem, weights_problem
 from .kit import ERROR_KEY, Check, same
 
 STANDARD_ERRORS = 7.0  # the statistical tolerance of the Dropout facts
@@ -573,7 +573,8 @@ def _structure_problem(got):
             return f"layer {number} of the model is not one of {', '.join(LAYER_TYPES)}"
         if layer["type"] == "Dropout" and not (isinstance(layer.get("p"), float) and 0 <= layer["p"] < 1):
             return f"layer {number} of the model is a Dropout whose p is not in [0, 1)"
-    return weights_problem([layer for layer in got["layers"] if layer["type"] == "Linear"])
+    return (weights_problem([layer for layer in got["layers"] if layer["type"] == "Linear"])
+            or size_problem(got["layers"]))
 
 
 def rebuild_model(reference, layers):

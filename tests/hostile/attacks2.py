@@ -5,8 +5,9 @@ Same conventions as :mod:`hostile.attacks`: each attack is the student release w
 passes the static screen and reaches other modules through ``typing.sys.modules``.
 """
 import os
+from pathlib import Path
 
-from .attacks import write_attack
+from .attacks import lines, prelude, write_attack
 from .corpus import PREDICT, STUB, correct_submission, reference_body
 
 # --------------------------------------------------------------------------- recon (no test uses it)
@@ -297,3 +298,54 @@ def build_overlap_bomb(folder, megabytes=4, copies=250):
     archive, with 65535 entries: terabytes)."""
     write_attack(folder, "overlap_bomb", OVERLAP_BOMB_TOP.replace("MEGABYTES", str(megabytes))
                  .replace("COPIES", str(copies)), predict=STUB, update=STUB)
+
+
+# --------------------------------------------------------------------------- third pass: chapter 5's trained model
+
+CH05 = "ch05_regularization"
+CH05_RELEASE = Path(__file__).resolve().parents[2] / "exercises" / CH05
+
+WIDE_MODEL_TOP = r'''
+_json = _load("json")
+_BOMB = _MARK + ".npz"  # in the working folder: the results folder's file system
+
+
+def _write_bomb():
+    """The trained model's result, forged: Linear(64, WIDTH), DEPTH Tanh layers,
+    Linear(WIDTH, 10), its weights as bytes (arrays of uint8 are plain data, and the
+    judge takes integers): 3 MB that the reference's forward pass holds as DEPTH + 1
+    float64 activations of 300 x WIDTH (each ~100 MB)."""
+    layers = ([{"type": "Linear", "W": {"__array__": "a0"}, "b": {"__array__": "a1"}}]
+              + [{"type": "Tanh"}] * DEPTH
+              + [{"type": "Linear", "W": {"__array__": "a2"}, "b": {"__array__": "a3"}}])
+    document = _json.dumps([{"found": True, "container": "Sequential", "layers": layers}]).encode()
+    np.savez(_BOMB, __json__=np.frombuffer(document, np.uint8), a0=np.ones((WIDTH, 64), np.uint8),
+             a1=np.zeros(WIDTH, np.uint8), a2=np.ones((10, WIDTH), np.uint8), a3=np.zeros(10, np.uint8))
+
+
+def _swap_in_the_bomb(*args):
+    target = ".nncourse-results/test_regularized_training.npz"
+    if _os.path.exists(target) and _os.path.exists(_BOMB):
+        _os.replace(_BOMB, target)
+
+
+_ip = _load("IPython").get_ipython()
+if _ip is not None and not _os.path.exists(_BOMB):
+    _write_bomb()
+    _ip.events.register("post_run_cell", _swap_in_the_bomb)
+    print(_MARK, "ran: the bomb is", _os.path.getsize(_BOMB), "bytes")
+'''
+
+
+def build_wide_model(folder, width=40_000, depth=8):
+    """Chapter 5's release (stubs) whose ``nnlib/perceptron.py`` (every nnlib module is
+    imported by the first graded cell) swaps the trained-model result for a model of
+    valid shapes but ``width`` hidden units and ``depth`` activation layers: the trusted
+    judge rebuilds it with the reference's layers and runs it on the 300 held-out digits."""
+    import shutil
+    shutil.copytree(CH05_RELEASE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    module = folder / "nnlib" / "perceptron.py"
+    source = module.read_text()
+    top = prelude("wide_model") + lines(WIDE_MODEL_TOP.replace("WIDTH", str(width))
+                                        .replace("DEPTH", str(depth)))
+    module.write_text(source.rstrip("\n") + "\n\n\n" + "\n".join(top) + "\n")
