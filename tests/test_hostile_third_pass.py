@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from conftest import REPO
-from hostile.attacks2 import CH05, CH05_RELEASE, build_overlap_bomb, build_wide_model
+from hostile.attacks2 import (CH05, CH05_RELEASE, build_overlap_bomb, build_shadow_kernel,
+                              build_wide_model)
 from hostile.corpus import CHAPTER, MAX_SCORE, correct_submission
 from hostile.watch import run_watched
 from test_hostile_second_pass import TRUSTED_PEAK_MB, grade, outcome, scores
@@ -68,3 +69,26 @@ def test_a_wide_trained_model_cannot_exhaust_the_trusted_judge(wide):
     worst = max(run.trusted_peak_mb.items(), key=lambda item: item[1])
     assert worst[1] < TRUSTED_PEAK_MB, (f"a trusted process reached {worst[1]:.0f} MB (limit "
                                         f"{TRUSTED_PEAK_MB} MB): {worst[0]}")
+
+
+@pytest.fixture(scope="module")
+def restarted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("restarted")
+    for sid, build in {"control": correct_submission, "shadow_kernel": build_shadow_kernel}.items():
+        build(root / "submitted" / sid / CHAPTER)
+    run = grade(root / "submitted", root / "out")
+    return run, *outcome(run, root / "out"), root / "out"
+
+
+def test_a_restarted_kernel_is_not_started_from_the_working_folder(restarted):
+    """The kernel spec ran ``python -m probes.kernel`` with the writable working folder as
+    cwd, so ``-m`` looked there first: a ``probes`` package the submission planted before
+    killing its kernel was the restarted kernel (the runner's own ``-P`` did not cover
+    it). The kernel is started with ``-P`` too; the notebook still imports its nnlib."""
+    run, rows, _, out = restarted
+    executed = "".join(p.read_text(errors="replace") for p in (out / "autograded").rglob("*.ipynb")
+                       if "shadow_kernel" in str(p))
+    assert "redteam-shadow_kernel-q7z ran" in executed, "the attack did not run"
+    assert "started from the planted probes package" not in executed
+    assert "planted, but this kernel is the real one" in executed
+    assert float(rows["control"]["score"]) == MAX_SCORE

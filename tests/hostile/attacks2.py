@@ -349,3 +349,40 @@ def build_wide_model(folder, width=40_000, depth=8):
     top = prelude("wide_model") + lines(WIDE_MODEL_TOP.replace("WIDTH", str(width))
                                         .replace("DEPTH", str(depth)))
     module.write_text(source.rstrip("\n") + "\n\n\n" + "\n".join(top) + "\n")
+
+
+# --------------------------------------------------------------------------- third pass: the kernel's launch
+
+SHADOW_KERNEL_TOP = r'''
+_HIJACKED = _MARK + ".hijacked"  # the shadowing kernel leaves it in the working folder
+
+
+def _plant_and_die():
+    """A ``probes`` package in the working folder (the kernel's cwd), whose ``kernel``
+    notes that it ran, then starts the real one; then end this kernel so the runner
+    starts another with ``python -m probes.kernel``."""
+    _os.makedirs("probes", exist_ok=True)
+    with open("probes/__init__.py", "w") as fh:
+        fh.write("__path__.append('/job/lib/probes')\n")
+    with open("probes/kernel.py", "w") as fh:
+        fh.write("open(" + repr(_HIJACKED) + ", 'w').close()\n"
+                 "exec(compile(open('/job/lib/probes/kernel.py').read(), 'kernel', 'exec'))\n")
+    _os._exit(1)
+
+
+_ip = _load("IPython").get_ipython()
+if _ip is not None:
+    if _os.path.exists("probes"):  # a restarted kernel: say which in every later cell's output
+        _SAYS = ("ran: this kernel was started from the planted probes package" if _os.path.exists(_HIJACKED)
+                 else "ran: planted, but this kernel is the real one")
+        _ip.events.register("post_run_cell", lambda *args: print(_MARK, _SAYS))
+    else:
+        _plant_and_die()
+'''
+
+
+def build_shadow_kernel(folder):
+    """Correct code, plus module-level code that plants ``probes/kernel.py`` in the working
+    folder and kills the kernel: if the restarted kernel is the planted one, a later import
+    of nnlib says so in the executed notebook."""
+    write_attack(folder, "shadow_kernel", SHADOW_KERNEL_TOP)
