@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from conftest import REPO
-from hostile.attacks2 import (CH05, CH05_RELEASE, build_overlap_bomb, build_shadow_kernel,
-                              build_wide_model)
+from hostile.attacks2 import (CH05, CH05_RELEASE, build_overlap_bomb, build_empty_layer,
+                              build_shadow_kernel, build_wide_model)
 from hostile.corpus import CHAPTER, MAX_SCORE, correct_submission
 from hostile.watch import run_watched
 from test_hostile_second_pass import TRUSTED_PEAK_MB, grade, outcome, scores
@@ -47,6 +47,7 @@ def wide(tmp_path_factory):
     shutil.copytree(CH05_RELEASE, root / "submitted" / "stubs" / CH05,
                     ignore=shutil.ignore_patterns("__pycache__"))
     build_wide_model(root / "submitted" / "wide_model" / CH05)
+    build_empty_layer(root / "submitted" / "empty_layer" / CH05)
     run = run_watched([sys.executable, "-m", "nncourse.cli", "autograde", CH05, "--submissions",
                        str(root / "submitted"), "--out", str(root / "out"), "--timeout", "30",
                        "--memory", "1500", "--jobs", "2"], cwd=REPO)
@@ -69,6 +70,18 @@ def test_a_wide_trained_model_cannot_exhaust_the_trusted_judge(wide):
     worst = max(run.trusted_peak_mb.items(), key=lambda item: item[1])
     assert worst[1] < TRUSTED_PEAK_MB, (f"a trusted process reached {worst[1]:.0f} MB (limit "
                                         f"{TRUSTED_PEAK_MB} MB): {worst[0]}")
+
+
+def test_a_model_with_an_empty_layer_cannot_crash_the_trusted_judge(wide):
+    """Linear(64, 0), Tanh, Linear(0, 10): W of shapes (0, 64) and (10, 0) chain, so the
+    judge rebuilt the model, and the reference's Linear refused a shape without units
+    (ValueError out of the trusted judge: "grading failed"). It is a wrong answer."""
+    run, rows, results, out = wide
+    executed = "".join(p.read_text(errors="replace") for p in (out / "autograded").rglob("*.ipynb")
+                       if "empty_layer" in str(p))
+    assert "grading failed" not in rows["empty_layer"]["status"], rows["empty_layer"]["status"]
+    assert "redteam-empty_layer-q7z ran" in executed, "the attack did not run"
+    assert scores(results["empty_layer"]).get("test_regularized_training") == 0
 
 
 @pytest.fixture(scope="module")

@@ -291,3 +291,4 @@ def test_judge_refuses_a_model_too_large_to_evaluate(reference):
     assert "parameters" in ch05.judge_regularized_training(forged(40_000, 0), case, reference)
     assert ch05._structure_problem(forged(MAX_UNITS // 2 - 10, 0)) is None  # at the limits
     assert ch05._structure_problem(forged(256, 1, np.float64)) is None  # the reference's size
+    assert "out >= 1" in ch05.judge_regularized_training(forged(0, 1), case, reference)  # no units

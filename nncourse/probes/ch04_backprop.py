@@ -426,9 +426,9 @@ def weights_problem(linears):
         W, b = layer.get("W"), layer.get("b")
         if not all(isinstance(a, np.ndarray) and a.dtype.kind in "iuf" for a in (W, b)):
             return f"Linear layer {number}: W and b must be arrays of numbers"
-        if W.ndim != 2 or b.shape != (W.shape[0],) or W.shape[1] != inputs:
-            return (f"Linear layer {number}: W must have shape (out, in) with in = the previous "
-                    f"layer's out ({DIGITS_FEATURES} for the first) and b shape (out,)")
+        if W.ndim != 2 or b.shape != (W.shape[0],) or W.shape[1] != inputs or W.shape[0] < 1:
+            return (f"Linear layer {number}: W must have shape (out, in) with out >= 1, in = the "
+                    f"previous layer's out ({DIGITS_FEATURES} for the first) and b shape (out,)")
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             return f"Linear layer {number}: W or b contains inf or nan"
         inputs = W.shape[0]

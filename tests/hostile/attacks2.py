@@ -337,7 +337,7 @@ if _ip is not None and not _os.path.exists(_BOMB):
 '''
 
 
-def build_wide_model(folder, width=40_000, depth=8):
+def build_wide_model(folder, width=40_000, depth=8, case="wide_model"):
     """Chapter 5's release (stubs) whose ``nnlib/perceptron.py`` (every nnlib module is
     imported by the first graded cell) swaps the trained-model result for a model of
     valid shapes but ``width`` hidden units and ``depth`` activation layers: the trusted
@@ -346,7 +346,7 @@ def build_wide_model(folder, width=40_000, depth=8):
     shutil.copytree(CH05_RELEASE, folder, ignore=shutil.ignore_patterns("__pycache__"))
     module = folder / "nnlib" / "perceptron.py"
     source = module.read_text()
-    top = prelude("wide_model") + lines(WIDE_MODEL_TOP.replace("WIDTH", str(width))
+    top = prelude(case) + lines(WIDE_MODEL_TOP.replace("WIDTH", str(width))
                                         .replace("DEPTH", str(depth)))
     module.write_text(source.rstrip("\n") + "\n\n\n" + "\n".join(top) + "\n")
 
@@ -386,3 +386,9 @@ def build_shadow_kernel(folder):
     folder and kills the kernel: if the restarted kernel is the planted one, a later import
     of nnlib says so in the executed notebook."""
     write_attack(folder, "shadow_kernel", SHADOW_KERNEL_TOP)
+
+
+def build_empty_layer(folder):
+    """As :func:`build_wide_model`, with a hidden layer of no units: Linear(64, 0), Tanh,
+    Linear(0, 10), shapes that chain (W of shape (0, 64), then (10, 0))."""
+    build_wide_model(folder, width=0, depth=1, case="empty_layer")
