@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from conftest import REPO
-from hostile.attacks2 import (CH05, CH05_RELEASE, build_overlap_bomb, build_empty_layer,
+from hostile.attacks2 import (CH05, CH05_RELEASE, build_overlap_bomb, build_array_found,
+                              build_empty_layer,
                               build_shadow_kernel, build_wide_model)
 from hostile.corpus import CHAPTER, MAX_SCORE, correct_submission
 from hostile.watch import run_watched
@@ -48,6 +49,7 @@ def wide(tmp_path_factory):
                     ignore=shutil.ignore_patterns("__pycache__"))
     build_wide_model(root / "submitted" / "wide_model" / CH05)
     build_empty_layer(root / "submitted" / "empty_layer" / CH05)
+    build_array_found(root / "submitted" / "array_found" / CH05)
     run = run_watched([sys.executable, "-m", "nncourse.cli", "autograde", CH05, "--submissions",
                        str(root / "submitted"), "--out", str(root / "out"), "--timeout", "30",
                        "--memory", "1500", "--jobs", "2"], cwd=REPO)
@@ -82,6 +84,18 @@ def test_a_model_with_an_empty_layer_cannot_crash_the_trusted_judge(wide):
     assert "grading failed" not in rows["empty_layer"]["status"], rows["empty_layer"]["status"]
     assert "redteam-empty_layer-q7z ran" in executed, "the attack did not run"
     assert scores(results["empty_layer"]).get("test_regularized_training") == 0
+
+
+def test_an_array_where_the_judge_expects_a_flag_cannot_crash_it(wide):
+    """The trained model's result with ``found`` an array of two numbers (plain data): the
+    judge's ``not got.get("found")`` raised ValueError (an array has no single truth
+    value; "grading failed"). Flags and names are compared as what they must be."""
+    run, rows, results, out = wide
+    assert "grading failed" not in rows["array_found"]["status"], rows["array_found"]["status"]
+    executed = "".join(p.read_text(errors="replace") for p in (out / "autograded").rglob("*.ipynb")
+                       if "array_found" in str(p))
+    assert "redteam-array_found-q7z ran" in executed, "the attack did not run"
+    assert scores(results["array_found"]).get("test_regularized_training") == 0
 
 
 @pytest.fixture(scope="module")

@@ -292,3 +292,16 @@ def test_judge_refuses_a_model_too_large_to_evaluate(reference):
     assert ch05._structure_problem(forged(MAX_UNITS // 2 - 10, 0)) is None  # at the limits
     assert ch05._structure_problem(forged(256, 1, np.float64)) is None  # the reference's size
     assert "out >= 1" in ch05.judge_regularized_training(forged(0, 1), case, reference)  # no units
+
+
+@pytest.mark.parametrize("part", ["found", "container", "type"])
+def test_judge_refuses_arrays_where_it_expects_a_flag_or_a_name(reference, part):
+    """Plain data may put an array anywhere; ``not array`` or ``array != "Sequential"`` has
+    no single truth value (ValueError out of the trusted judge)."""
+    got = {"found": True, "container": "Sequential",
+           "layers": [{"type": "Linear", "W": np.zeros((10, 64)), "b": np.zeros(10)}]}
+    if part == "type":
+        got["layers"][0]["type"] = np.zeros(2)
+    else:
+        got[part] = np.zeros(2)
+    assert isinstance(ch05.judge_regularized_training(got, {}, reference), str)

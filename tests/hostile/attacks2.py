@@ -337,7 +337,7 @@ if _ip is not None and not _os.path.exists(_BOMB):
 '''
 
 
-def build_wide_model(folder, width=40_000, depth=8, case="wide_model"):
+def build_wide_model(folder, width=40_000, depth=8, case="wide_model", found="True"):
     """Chapter 5's release (stubs) whose ``nnlib/perceptron.py`` (every nnlib module is
     imported by the first graded cell) swaps the trained-model result for a model of
     valid shapes but ``width`` hidden units and ``depth`` activation layers: the trusted
@@ -346,8 +346,8 @@ def build_wide_model(folder, width=40_000, depth=8, case="wide_model"):
     shutil.copytree(CH05_RELEASE, folder, ignore=shutil.ignore_patterns("__pycache__"))
     module = folder / "nnlib" / "perceptron.py"
     source = module.read_text()
-    top = prelude(case) + lines(WIDE_MODEL_TOP.replace("WIDTH", str(width))
-                                        .replace("DEPTH", str(depth)))
+    top = prelude(case) + lines(WIDE_MODEL_TOP.replace("WIDTH", str(width)).replace("DEPTH", str(depth))
+                                .replace('"found": True', f'"found": {found}'))
     module.write_text(source.rstrip("\n") + "\n\n\n" + "\n".join(top) + "\n")
 
 
@@ -392,3 +392,9 @@ def build_empty_layer(folder):
     """As :func:`build_wide_model`, with a hidden layer of no units: Linear(64, 0), Tanh,
     Linear(0, 10), shapes that chain (W of shape (0, 64), then (10, 0))."""
     build_wide_model(folder, width=0, depth=1, case="empty_layer")
+
+
+def build_array_found(folder):
+    """As :func:`build_wide_model` (two hidden units), whose ``found`` is an array of two
+    zeros instead of True: the judge asked ``not got.get("found")``."""
+    build_wide_model(folder, width=2, depth=1, case="array_found", found='{"__array__": "a1"}')
