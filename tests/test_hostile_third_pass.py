@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 from hostile.attacks2 import (CH05, CH05_RELEASE, build_overlap_bomb, build_array_found,
                               build_empty_layer,
-                              build_shadow_kernel, build_wide_model)
+                              build_shadow_kernel, build_startup_file, build_wide_model)
 from hostile.corpus import CHAPTER, MAX_SCORE, correct_submission
 from hostile.watch import run_watched
 from test_hostile_second_pass import TRUSTED_PEAK_MB, grade, outcome, scores
@@ -101,7 +101,8 @@ def test_an_array_where_the_judge_expects_a_flag_cannot_crash_it(wide):
 @pytest.fixture(scope="module")
 def restarted(tmp_path_factory):
     root = tmp_path_factory.mktemp("restarted")
-    for sid, build in {"control": correct_submission, "shadow_kernel": build_shadow_kernel}.items():
+    for sid, build in {"control": correct_submission, "shadow_kernel": build_shadow_kernel,
+                       "startup_file": build_startup_file}.items():
         build(root / "submitted" / sid / CHAPTER)
     run = grade(root / "submitted", root / "out")
     return run, *outcome(run, root / "out"), root / "out"
@@ -119,3 +120,15 @@ def test_a_restarted_kernel_is_not_started_from_the_working_folder(restarted):
     assert "started from the planted probes package" not in executed
     assert "planted, but this kernel is the real one" in executed
     assert float(rows["control"]["score"]) == MAX_SCORE
+
+
+def test_a_restarted_kernel_runs_no_startup_file_the_previous_one_planted(restarted):
+    """HOME is the writable working area, and IPython's profile was under it: a startup file
+    the submission wrote there before killing its kernel ran in the restarted kernel. The
+    profile now lives under the read-only job folder (IPython takes a fresh temp dir)."""
+    run, rows, _, out = restarted
+    executed = "".join(p.read_text(errors="replace") for p in (out / "autograded").rglob("*.ipynb")
+                       if "startup_file" in str(p))
+    assert "redteam-startup_file-q7z ran" in executed, "the attack did not run"
+    assert "the planted startup file ran" not in executed
+    assert float(rows["startup_file"]["score"]) == MAX_SCORE

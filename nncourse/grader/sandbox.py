@@ -145,6 +145,9 @@ def _environment(job, sandboxed):
             "LANG": "C.UTF-8", "PYTHONPATH": "/job/lib" if sandboxed else str(job / "lib"),
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{home}/.config/matplotlib",
             "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter-runtime", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            # not under the writable HOME: a kernel the runner restarts would run the startup
+            # files the previous one left there (read-only /job: IPython takes a fresh temp dir)
+            "IPYTHONDIR": "/job/ipython" if sandboxed else str(job / "ipython"),
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 

@@ -398,3 +398,28 @@ def build_array_found(folder):
     """As :func:`build_wide_model` (two hidden units), whose ``found`` is an array of two
     zeros instead of True: the judge asked ``not got.get("found")``."""
     build_wide_model(folder, width=2, depth=1, case="array_found", found='{"__array__": "a1"}')
+
+
+STARTUP_FILE_TOP = r'''
+_HIJACKED = _MARK + ".startup"  # the planted startup file leaves it in the working folder
+_ip = _load("IPython").get_ipython()
+if _ip is not None:
+    if _os.path.exists(_MARK + ".planted"):  # a restarted kernel: say which in later cells
+        _SAYS = ("ran: the planted startup file ran" if _os.path.exists(_HIJACKED)
+                 else "ran: planted, but no startup file ran")
+        _ip.events.register("post_run_cell", lambda *args: print(_MARK, _SAYS))
+    else:
+        _startup = _os.path.join(_ip.profile_dir.location, "startup")
+        _os.makedirs(_startup, exist_ok=True)
+        with open(_os.path.join(_startup, "00-planted.py"), "w") as fh:
+            fh.write("open(" + repr(_HIJACKED) + ", 'w').close()\n")
+        open(_MARK + ".planted", "w").close()
+        _os._exit(1)
+'''
+
+
+def build_startup_file(folder):
+    """Correct code, plus module-level code that writes an IPython startup file into the
+    kernel's profile (under the writable HOME) and kills the kernel: if the restarted
+    kernel runs it, later cells say so in the executed notebook."""
+    write_attack(folder, "startup_file", STARTUP_FILE_TOP)
