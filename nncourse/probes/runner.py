@@ -170,6 +170,8 @@ async def _wait_ready(kc, timeout):
                 if msg["parent_header"].get("msg_id") in sent \
                         and msg["content"].get("execution_state") == "idle":
                     return  # nbclient skips the other requests' replies by their ids
+                if asyncio.get_running_loop().time() >= deadline:  # a flood is not silence
+                    break
         except queue.Empty:
             if not await kc.is_alive():
                 raise DeadKernelError("the kernel died while starting") from None
