@@ -398,7 +398,7 @@ def probe_mlp_digits(nnlib, case, namespace):
             "layers": [_export_layer(layer) for layer in layers[:MAX_LAYERS + 1]]}
 
 
-def _is(value, text):
+def is_text(value, text):
     """Whether plain data ``value`` is the string ``text`` (an array compared with a string
     has no single truth value)."""
     return isinstance(value, str) and value == text
@@ -408,12 +408,13 @@ def _architecture_problem(got):
     """What is wrong with an exported model's structure (trusted), or None."""
     if not isinstance(got, dict) or got.get("found") is not True:  # (plain data: maybe an array)
         return "there is no variable digits_model: run the training cell (it must define digits_model)"
-    if not _is(got.get("container"), "Sequential") or not isinstance(got.get("layers"), list) or not got["layers"]:
+    if not is_text(got.get("container"), "Sequential") \
+            or not isinstance(got.get("layers"), list) or not got["layers"]:
         return "digits_model must be a non-empty nnlib.network.Sequential"
     if len(got["layers"]) > MAX_LAYERS:
         return f"digits_model has more than {MAX_LAYERS} layers"
     for number, layer in enumerate(got["layers"], start=1):
-        if not isinstance(layer, dict) or not any(_is(layer.get("type"), t) for t in LAYER_TYPES):
+        if not isinstance(layer, dict) or not any(is_text(layer.get("type"), t) for t in LAYER_TYPES):
             return f"layer {number} of digits_model is not one of {', '.join(LAYER_TYPES)}"
     linears = [layer for layer in got["layers"] if layer["type"] == "Linear"]
     if len(linears) < 2:
