@@ -218,33 +218,11 @@ class Conv2d(Layer):
     :math:`W_\text{mat}` = ``W.reshape(F, -1)``: :math:`Y_\text{col} = X_\text{col}
     W_\text{mat}^\top + \mathbf 1 \mathbf b^\top`, a ``Linear`` layer shared by every window.
 
-    Backward, with :math:`G = \partial L/\partial y` (and :math:`G_\text{col}`, shape
-    :math:`(N H_\text{out} W_\text{out}, F)`, its rows in the order of :math:`X_\text{col}`):
-
-    .. math::
-        \frac{\partial L}{\partial b_f} = \sum_{n,i,j} G_{n,f,i,j}, \qquad
-        \frac{\partial L}{\partial W_{f,c,p,q}} = \sum_{n,i,j} G_{n,f,i,j}\,
-        \tilde x_{n,c,iS+p,jS+q},
-
-    that is :math:`\partial L/\partial W_\text{mat} = G_\text{col}^\top X_\text{col}`: a
-    weight is shared by every position, so its gradient is a sum over positions (and over
-    the batch). Let :math:`G^{(S)}` be :math:`G` *dilated* by the stride (:math:`S-1` zeros
-    inserted between neighbouring entries, :math:`G^{(S)}_{n,f,iS,jS} = G_{n,f,i,j}`, 0
-    elsewhere and outside). Then :math:`\partial L/\partial W_{f,c}` is the
-    cross-correlation of the padded input channel :math:`\tilde x_{n,c}` with
-    :math:`G^{(S)}_{n,f}` as the kernel, summed over :math:`n`, at the offsets
-    :math:`(p, q)`. For the input, :math:`\partial L/\partial X_\text{col} = G_\text{col}
-    W_\text{mat}` and ``col2im`` adds each row back onto its window:
-
-    .. math::
-        \frac{\partial L}{\partial \tilde x_{n,c,u,v}} = \sum_f \sum_{p,q}
-        G^{(S)}_{n,f,\,u-p,\,v-q}\; W_{f,c,p,q}.
-
-    This is a *full convolution* of the dilated gradient with the kernel:
-    a cross-correlation of :math:`G^{(S)}`, zero-padded by :math:`k-1` on each side, with
-    the kernel flipped in both axes, filters and channels exchanged.
-    :math:`\partial L/\partial x` is that array with the :math:`P` padded rows and columns
-    cropped from every side.
+    Backward: :math:`\partial L/\partial W`, :math:`\partial L/\partial b` and
+    :math:`\partial L/\partial x` from :math:`G = \partial L/\partial y` are the
+    exercise of chapter 6, which you derive and check with
+    :func:`nnlib.gradcheck.numerical_gradient`; ``col2im``, the adjoint of ``im2col``,
+    adds the rows of a window matrix back onto their windows.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, rng=None,

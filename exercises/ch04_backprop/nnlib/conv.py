@@ -176,8 +176,8 @@ def conv2d_backward_naive(dout, x, w, stride=1, padding=0):
 
     Notes
     -----
-    The closed forms are in the Notes of :class:`nnlib.layers.Conv2d`; this version visits
-    every output position once, as the forward loop does.
+    Every output position is visited once, as in the forward loop; deriving what each
+    visit contributes to the three gradients is the exercise of chapter 6.
     """
     where = "conv2d_backward_naive"
     x, w, _ = check_conv(x, w, None, stride, padding, where)
