@@ -128,3 +128,83 @@ def test_layer_plots_draw_one_histogram_per_layer_and_a_line(recwarn):
     assert list(line.get_xdata()) == [1, 2, 3] and axes[3].get_yscale() == "log"
     plt.close(fig)
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
+
+
+def test_plot_filters_draws_each_filter_channel_on_one_symmetric_scale():
+    import numpy as np
+
+    from nnlib.plotting import plot_filters
+
+    W = np.random.default_rng(0).normal(size=(4, 2, 3, 3))
+    W[2, 1, 0, 0] = -5.0                              # the largest magnitude, negative
+    fig = plt.figure()
+    images = plot_filters(fig, W)
+    assert len(fig.axes) == 8 and len(images) == 8    # one panel per (filter, channel)
+    for k, im in enumerate(images):
+        assert np.array_equal(im.get_array(), W[k // 2, k % 2])
+        assert im.get_clim() == (-5.0, 5.0)
+    plt.close(fig)
+    fig, axes = plt.subplots(3, 4)                    # 12 axes for 8 panels
+    plot_filters(axes, W)
+    assert sum(ax.axison for ax in axes.ravel()) == 8
+    plt.close(fig)
+
+
+def test_plot_feature_maps_shows_every_channel_on_a_common_scale():
+    import numpy as np
+    import pytest
+
+    from nnlib.plotting import plot_feature_maps
+
+    maps = np.arange(5 * 4 * 6, dtype=float).reshape(5, 4, 6)
+    fig = plt.figure()
+    images = plot_feature_maps(fig, maps, ncols=3)
+    assert len(fig.axes) == 5
+    assert [ax.get_title() for ax in fig.axes] == [f"channel {c}" for c in range(5)]
+    for c, im in enumerate(images):
+        assert np.array_equal(im.get_array(), maps[c])
+        assert im.get_clim() == (0.0, maps.max())
+    plt.close(fig)
+    with pytest.raises(ValueError, match="C, H, W"):
+        plot_feature_maps(plt.figure(), maps[0])
+    plt.close("all")
+
+
+def test_conv_explorer_shows_the_true_feature_map_and_the_stride_error():
+    import numpy as np
+
+    from nnlib.widgets import conv_explorer
+
+    rng = np.random.default_rng(1)
+    images = {"a": rng.random((10, 13)), "b": rng.random((9, 9))}
+    box = conv_explorer(images)
+    menus = {w.description: w for row in box.children[:2] for w in row.children}
+
+    def output_panel():
+        fig = plt.figure()
+        box._draw(fig)
+        ax = fig.axes[2]
+        result = (ax.get_title(), ax.images[0].get_array().copy() if ax.images else None)
+        plt.close(fig)
+        return result
+
+    title, out = output_panel()                       # identity kernel, stride 1, no padding
+    assert title == "output 8x11, stride 1" and np.array_equal(out, images["a"][1:-1, 1:-1])
+    menus["kernel"].value = "vertical edges (Sobel)"
+    menus["padding"].value = 1
+    _, out = output_panel()
+    x = np.pad(images["a"], 1)
+    expected = (x[:-2, :-2] + 2 * x[1:-1, :-2] + x[2:, :-2]) \
+        - (x[:-2, 2:] + 2 * x[1:-1, 2:] + x[2:, 2:])  # cross-correlation: no flip
+    assert np.allclose(out, expected)
+    menus["stride"].value = 3                         # 9 and 12 rows/columns: divide
+    assert output_panel()[0] == "output 4x5, stride 3"
+    menus["stride"].value = 2                         # 9 is odd: nnlib refuses
+    title, out = output_panel()
+    assert title == "stride 2: ValueError" and out is None
+    menus["stride"].value, menus["kernel"].value = 1, "hand-set"
+    boxes = box.children[2].children
+    before = box.children[3].value
+    boxes[4].value, boxes[5].value = 0.0, 2.0         # picks the right neighbour, twice
+    _, out = output_panel()
+    assert np.allclose(out, 2 * x[1:-1, 2:]) and box.children[3].value != before
