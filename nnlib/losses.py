@@ -66,6 +66,46 @@ def binary_cross_entropy(p, target):
     ### END SOLUTION
 
 
+def sigmoid_cross_entropy(logits, target):
+    r"""Binary cross-entropy of the sigmoid of ``logits``, computed from the logits.
+
+    :math:`L = \frac{1}{N} \sum_n \sum_k \left[ \max(z_{nk}, 0) - t_{nk} z_{nk}
+    + \log\left(1 + e^{-\lvert z_{nk} \rvert}\right) \right]`,
+
+    which equals ``binary_cross_entropy(sigmoid(logits), target)`` without ever taking
+    the logarithm of a probability.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, ...)
+        Weighted inputs :math:`z` of sigmoid outputs; any finite size (1e4 is fine).
+    target : array_like, same shape as ``logits``
+        Targets, usually 0 or 1.
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray, shape of ``logits``
+        :math:`\partial L / \partial z = (\sigma(z) - t) / N`.
+
+    Notes
+    -----
+    Per entry, :math:`-t \log \sigma(z) - (1 - t) \log(1 - \sigma(z)) = \log(1 + e^{z}) - t z`,
+    because :math:`\log \sigma(z) = z - \log(1 + e^{z})` and
+    :math:`\log(1 - \sigma(z)) = -\log(1 + e^{z})`. Writing
+    :math:`\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-\lvert z \rvert})` keeps the
+    exponent at most 0, so nothing overflows and ``log1p`` keeps the small term accurate.
+    """
+    logits, target = _pair(logits, target, "sigmoid_cross_entropy")
+    if not np.all(np.isfinite(logits)):
+        raise ValueError("sigmoid_cross_entropy: logits must be finite")
+    n = logits.shape[0]
+    e = np.exp(-np.abs(logits))  # in (0, 1]: never overflows
+    per_entry = np.maximum(logits, 0.0) - target * logits + np.log1p(e)
+    probs = np.where(logits >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # sigmoid(logits)
+    return float(np.sum(per_entry)) / n, (probs - target) / n
+
+
 def softmax_cross_entropy(logits, labels):
     r"""Cross-entropy of the softmax of ``logits`` against integer class labels.
 

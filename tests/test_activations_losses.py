@@ -65,17 +65,49 @@ def test_binary_cross_entropy_by_hand_and_clipped():
     assert np.isfinite(loss) and np.all(np.isfinite(grad))
 
 
+def test_sigmoid_cross_entropy_by_hand_and_equal_to_bce_of_sigmoid():
+    loss, grad = losses.sigmoid_cross_entropy(np.zeros((2, 1)), np.array([[1.0], [0.0]]))
+    assert loss == pytest.approx(np.log(2))
+    np.testing.assert_allclose(grad, [[-0.25], [0.25]])
+    z = RNG.normal(size=(6, 3)) * 4
+    t = RNG.integers(0, 2, size=(6, 3)).astype(float)
+    loss, grad = losses.sigmoid_cross_entropy(z, t)
+    bce_loss, bce_grad = losses.binary_cross_entropy(act.sigmoid(z), t)
+    assert loss == pytest.approx(bce_loss, rel=1e-10)
+    np.testing.assert_allclose(grad, bce_grad * act.sigmoid_prime(z), rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(grad, (act.sigmoid(z) - t) / 6)
+
+
+def test_sigmoid_cross_entropy_is_finite_and_silent_for_huge_logits():
+    z = np.array([[1e4, -1e4], [-1e4, 1e4]])
+    t = np.array([[0.0, 1.0], [1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, grad = losses.sigmoid_cross_entropy(z, t)
+    assert loss == pytest.approx((1e4 + 1e4 + 1e4 + 0.0) / 2)   # |z| per wrong entry
+    np.testing.assert_allclose(grad, [[0.5, -0.5], [-0.5, 0.0]])
+
+
+def test_sigmoid_cross_entropy_rejects_bad_input():
+    with pytest.raises(ValueError, match=r"same shape .* got \(2, 1\) and \(2,\)"):
+        losses.sigmoid_cross_entropy(np.zeros((2, 1)), np.zeros(2))
+    with pytest.raises(ValueError, match="finite"):
+        losses.sigmoid_cross_entropy(np.array([[np.inf]]), np.array([[1.0]]))
+
+
 def test_softmax_cross_entropy_by_hand():
     loss, grad = losses.softmax_cross_entropy(np.zeros((2, 4)), np.array([1, 3]))
     assert loss == pytest.approx(np.log(4))
     np.testing.assert_allclose(grad, (np.full((2, 4), 0.25) - np.eye(4)[[1, 3]]) / 2)
 
 
-@pytest.mark.parametrize("loss_name", ["mse", "binary_cross_entropy", "softmax_cross_entropy"])
+@pytest.mark.parametrize("loss_name", ["mse", "binary_cross_entropy", "sigmoid_cross_entropy", "softmax_cross_entropy"])
 def test_loss_gradients_match_finite_differences(loss_name):
     fn = getattr(losses, loss_name)
     if loss_name == "softmax_cross_entropy":
         x, target = RNG.normal(size=(5, 4)) * 2, RNG.integers(0, 4, size=5)
+    elif loss_name == "sigmoid_cross_entropy":
+        x, target = RNG.normal(size=(5, 3)) * 3, RNG.uniform(size=(5, 3))
     else:
         x, target = RNG.uniform(0.05, 0.95, size=(5, 3)), RNG.integers(0, 2, size=(5, 3)).astype(float)
     numeric = numerical_gradient(lambda: fn(x, target)[0], x)
