@@ -9,13 +9,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  := $(VENV)/.torch
+WIDGETS := _static/widgets/NOTICE.txt
 
 .PHONY: book test release check browser postgres sandbox fashion-mnist clean
 
-book: $(STAMP)
+book: $(STAMP) $(WIDGETS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: $(STAMP) $(TORCH) browser postgres sandbox fashion-mnist
+test: $(STAMP) $(TORCH) $(WIDGETS) browser postgres sandbox fashion-mnist
 	$(BIN)/python -m pytest
 
 release: $(STAMP)
@@ -28,7 +29,7 @@ check: $(STAMP)
 # when that is newer than every input of the book (pages, _config.yml, _toc.yml, intro.md,
 # nnlib/, requirements.txt) and otherwise builds the book first, as `make book` does.
 .PHONY: student
-student: $(STAMP)
+student: $(STAMP) $(WIDGETS)
 	$(BIN)/nncourse student
 
 $(STAMP): requirements.txt pyproject.toml
@@ -37,6 +38,12 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $(STAMP)
+
+# The widget manager the book's pages load to draw their explorers without a kernel:
+# @jupyter-widgets/html-manager's embed.js, fetched once from the npm registry and checked
+# against a pinned SHA-512 (tools/widget_manager.py), served from _static/widgets/.
+$(WIDGETS): tools/widget_manager.py
+	$(PYTHON) tools/widget_manager.py
 
 # PyTorch (CPU), for the cross-checks of tests/test_torch_*.py only: nnlib never imports it,
 # so it is not in requirements.txt and `make book` does not install it. Measured on a 2-core

@@ -1,17 +1,38 @@
-"""Interactive explorations (ipywidgets) that degrade to a picture where no kernel runs.
+"""Interactive explorations (ipywidgets) that also move where no kernel runs.
 
-Each explorer is a ``VBox`` whose display bundle carries, next to the live widget, a PNG
-of its current state. Jupyter shows the live widget; a static page (the built book, a
-notebook viewer) shows the PNG.
+An explorer built with :func:`choice_explorer` draws one picture per combination of its
+sliders in advance and switches between them in the browser (``jslink`` from each slider
+to a ``Stack`` of pictures), so it moves in Jupyter *and* in the built book, whose pages
+embed the widget state and serve the widget manager themselves. Every explorer is a
+``SnapshotBox``: its display bundle also carries a PNG of the current state, which
+renderers without JavaScript (print, a notebook viewer) show instead.
 """
 import base64
 import io
+import itertools
+import math
 
 import ipywidgets as widgets
 import numpy as np
 
 from .perceptron import Perceptron
 from .plotting import plot_classifier
+
+MAX_FRAMES = 200  # pictures one choice_explorer may embed (each is a PNG in the page)
+
+
+def render_png(draw, figsize, dpi=90):
+    """PNG bytes of ``draw(fig)`` on a new matplotlib figure of ``figsize`` inches."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize)
+    try:
+        draw(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
 
 
 class SnapshotBox(widgets.VBox):
@@ -24,16 +45,7 @@ class SnapshotBox(widgets.VBox):
 
     def snapshot_png(self):
         """The current state rendered as PNG bytes."""
-        import matplotlib.pyplot as plt
-
-        fig = plt.figure(figsize=self._figsize)
-        try:
-            self._draw(fig)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-        finally:
-            plt.close(fig)
-        return buf.getvalue()
+        return render_png(self._draw, self._figsize)
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
@@ -86,11 +98,9 @@ def boundary_explorer(X, y, w=(1.0, 1.0), b=-1.5, limit=3.0):
     return box
 
 
-def choice_explorer(choices, draw, figsize=(4.5, 4.5)):
-    """Sliders over a few fixed values each, redrawing one picture.
-
-    Meant for results computed in advance (one training run per combination), so that
-    moving a slider only redraws.
+def choice_explorer(choices, draw, figsize=(4.5, 4.5), dpi=72):
+    """Sliders over a few fixed values each, with a picture drawn in advance for every
+    combination, switched by the browser.
 
     Parameters
     ----------
@@ -98,30 +108,56 @@ def choice_explorer(choices, draw, figsize=(4.5, 4.5)):
         ``{description: (options, start)}``: one ``SelectionSlider`` per entry, over the
         sequence ``options``, starting at ``start``.
     draw : callable
-        ``draw(fig, values)`` with ``values = {description: current option}``; draws on
-        the empty matplotlib figure ``fig``.
+        ``draw(fig, values)`` with ``values = {description: option}``; draws on the empty
+        matplotlib figure ``fig``. It is called once per combination, when the explorer is
+        made, so it may do real work (a training run per combination).
     figsize : pair of float
+    dpi : int
+        Resolution of the embedded pictures.
 
     Returns
     -------
     SnapshotBox
-        Sliders in a row above the picture; a static page shows the starting picture.
+        Sliders in a row above the picture. Each slider's position is linked in the
+        browser (``jslink``) to a ``Stack`` of pictures, one level of nesting per slider,
+        so moving it needs no kernel: the explorer works in the static book. Its
+        ``links`` attribute lists those links.
+
+    Raises
+    ------
+    ValueError
+        If the combinations exceed :data:`MAX_FRAMES` (each one is a picture in the page).
     """
-    sliders = {name: widgets.SelectionSlider(options=list(options), value=start,
-                                             description=name, continuous_update=False)
-               for name, (options, start) in choices.items()}
-    picture = widgets.Image(format="png")
-    box = SnapshotBox([widgets.HBox(list(sliders.values())), picture],
-                      lambda fig: draw(fig, {n: s.value for n, s in sliders.items()}),
+    names = list(choices)
+    options = [list(choices[name][0]) for name in names]
+    if math.prod(len(o) for o in options) > MAX_FRAMES:
+        raise ValueError(f"choice_explorer: {' x '.join(str(len(o)) for o in options)} "
+                         f"combinations; at most {MAX_FRAMES} pictures can be embedded")
+    sliders = [widgets.SelectionSlider(options=opts, value=choices[name][1], description=name)
+               for name, opts in zip(names, options)]
+    pictures = {combo: widgets.Image(value=render_png(
+                    lambda fig, combo=combo: draw(fig, dict(zip(names, combo))), figsize, dpi),
+                    format="png")
+                for combo in itertools.product(*options)}
+    links = []
+    box = SnapshotBox([widgets.HBox(sliders), _linked_stack(sliders, options, pictures, (), links)],
+                      lambda fig: draw(fig, {n: s.value for n, s in zip(names, sliders)}),
                       figsize=figsize)
-
-    def redraw(_change=None):
-        picture.value = box.snapshot_png()
-
-    for slider in sliders.values():
-        slider.observe(redraw, names="value")
-    redraw()
+    box.links = links
     return box
+
+
+def _linked_stack(sliders, options, pictures, chosen, links):
+    """The pictures whose first ``len(chosen)`` options are ``chosen``, as nested Stacks:
+    one level per remaining slider, each level's ``selected_index`` linked to its slider
+    (the links are appended to ``links``)."""
+    if len(chosen) == len(sliders):
+        return pictures[chosen]
+    level = len(chosen)
+    stack = widgets.Stack([_linked_stack(sliders, options, pictures, chosen + (option,), links)
+                           for option in options[level]], selected_index=sliders[level].index)
+    links.append(widgets.jslink((sliders[level], "index"), (stack, "selected_index")))
+    return stack
 
 
 CONV_KERNELS = {
@@ -143,7 +179,7 @@ def conv_output(image, kernel, stride, padding):
                                 stride, padding)[0, 0]
 
 
-def conv_explorer(images, kernels=None, strides=(1, 2, 3), paddings=(0, 1, 2)):
+def conv_explorer(images, kernels=None, strides=(1, 2, 3), paddings=(0, 1, 2), start=None):
     """A kernel, a stride and a padding applied to a real image, with the feature map.
 
     Parameters
@@ -155,6 +191,8 @@ def conv_explorer(images, kernels=None, strides=(1, 2, 3), paddings=(0, 1, 2)):
         uses the 3x3 grid of number boxes below the menus.
     strides, paddings : sequence of int
         The values the two sliders offer.
+    start : str or None
+        The kernel shown first (default: the first of ``kernels``).
 
     Returns
     -------
@@ -165,7 +203,8 @@ def conv_explorer(images, kernels=None, strides=(1, 2, 3), paddings=(0, 1, 2)):
     """
     kernels = dict(CONV_KERNELS if kernels is None else kernels)
     image_menu = widgets.Dropdown(options=list(images), description="image")
-    kernel_menu = widgets.Dropdown(options=[*kernels, "hand-set"], description="kernel")
+    kernel_menu = widgets.Dropdown(options=[*kernels, "hand-set"], description="kernel",
+                                   value=start or next(iter(kernels)))
     stride = widgets.SelectionSlider(options=list(strides), value=strides[0], description="stride")
     padding = widgets.SelectionSlider(options=list(paddings), value=paddings[0],
                                       description="padding")

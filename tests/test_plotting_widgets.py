@@ -87,8 +87,10 @@ def test_history_and_region_plots_draw_without_warnings(recwarn):
     assert len(recwarn) == 0, [str(w.message) for w in recwarn]
 
 
-def test_choice_explorer_redraws_for_each_choice_and_carries_a_snapshot():
+def test_choice_explorer_draws_every_combination_and_links_sliders_to_stacks():
     import base64
+
+    import ipywidgets as widgets
 
     from nnlib.widgets import choice_explorer
 
@@ -99,16 +101,33 @@ def test_choice_explorer_redraws_for_each_choice_and_carries_a_snapshot():
         fig.add_subplot().set_title(f"{values['a']} {values['b']}")
 
     box = choice_explorer({"a": ((1, 2, 3), 2), "b": (("x", "y"), "y")}, draw)
-    assert seen[-1] == {"a": 2, "b": "y"}
-    picture = box.children[1]
-    before = picture.value
-    assert before[:8] == PNG
-    sliders(box)["a"].value = 3
-    assert seen[-1] == {"a": 3, "b": "y"} and picture.value != before
+    assert sorted((v["a"], v["b"]) for v in seen) == [(a, b) for a in (1, 2, 3) for b in "xy"]
+    outer = box.children[1]                      # one level per slider: a by b
+    assert isinstance(outer, widgets.Stack) and len(outer.children) == 3
+    assert all(isinstance(inner, widgets.Stack) and len(inner.children) == 2
+               for inner in outer.children)
+    pictures = [p.value for inner in outer.children for p in inner.children]
+    assert all(p[:8] == PNG for p in pictures) and len(set(pictures)) == 6
+    assert outer.selected_index == 1 and outer.children[1].selected_index == 1  # a=2, b="y"
+    links = [(*link.source, *link.target) for link in box.links]
+    a, b = sliders(box)["a"], sliders(box)["b"]
+    assert (a, "index", outer, "selected_index") in links
+    assert all((b, "index", inner, "selected_index") in links for inner in outer.children)
+    a.value = 3                                  # the snapshot follows the sliders
     assert title_after(box) == "3 y"
     bundle = box._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert base64.b64decode(bundle["image/png"])[:8] == PNG
+
+
+def test_choice_explorer_refuses_more_pictures_than_a_page_should_embed():
+    import pytest
+
+    from nnlib.widgets import MAX_FRAMES, choice_explorer
+
+    with pytest.raises(ValueError, match=f"at most {MAX_FRAMES} pictures"):
+        choice_explorer({"a": (range(MAX_FRAMES), 0), "b": ((0, 1), 0)},
+                        lambda fig, values: None)
 
 
 def test_layer_plots_draw_one_histogram_per_layer_and_a_line(recwarn):
