@@ -50,6 +50,10 @@ CHAPTERS = {chapter.id: chapter for chapter in (
              "conv.maxpool2d_forward_naive", "conv.maxpool2d_backward_naive",
              "layers.Conv2d.forward", "layers.Conv2d.backward",
              "layers.MaxPool2d.forward", "layers.MaxPool2d.backward")),
+    Chapter("ch07_rnn", 7, "Recurrent networks and backpropagation through time",
+            ("recurrent.rnn_step_forward", "recurrent.rnn_step_backward", "layers.RNN.backward",
+             "optim.clip_grad_norm", "recurrent.lstm_step_forward",
+             "recurrent.lstm_step_backward", "layers.LSTM.backward")),
 )}
 
 

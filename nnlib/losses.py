@@ -113,23 +113,30 @@ def softmax_cross_entropy(logits, labels):
 
     Parameters
     ----------
-    logits : array_like, shape (N, K)
-        Unnormalised scores, one row per example; any finite size (1e4 is fine).
-    labels : array_like of int, shape (N,)
-        Class indices in ``0 .. K-1``.
+    logits : array_like, shape (N, K) or (N, T, K)
+        Unnormalised scores, one row per example; any finite size (1e4 is fine). More
+        leading axes, such as the time steps of a sequence, are more examples: the loss
+        is the mean over all :math:`M = N T` positions.
+    labels : array_like of int, shape (N,) or (N, T)
+        Class indices in ``0 .. K-1``, the shape of ``logits`` without its last axis.
 
     Returns
     -------
     loss : float
-    dlogits : ndarray, shape (N, K)
-        :math:`(\mathrm{softmax}(Z) - Y_{\text{onehot}}) / N`.
+    dlogits : ndarray, shape of ``logits``
+        :math:`(\mathrm{softmax}(Z) - Y_{\text{onehot}}) / N` (divided by :math:`M`, the
+        number of positions, for a sequence).
 
     Notes
     -----
     The loss is computed from the log-softmax (shift by the row maximum), never from
-    the logarithm of a probability that may have underflowed to 0.
+    the logarithm of a probability that may have underflowed to 0. A sequence's logits
+    are flattened to :math:`(M, K)`, so the 2-D formula serves every shape.
     """
     logits, labels = _logits_and_labels(logits, labels)
+    if logits.ndim > 2:  # (N, T, K): every position is one more example of the mean
+        loss, dlogits = softmax_cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+        return loss, dlogits.reshape(logits.shape)
     ### BEGIN SOLUTION
     n = logits.shape[0]
     rows = np.arange(n)
@@ -219,11 +226,12 @@ def _pair(a, b, where):
 
 def _logits_and_labels(logits, labels):
     logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
-    if logits.ndim != 2 or labels.shape != (logits.shape[0],) or logits.shape[0] == 0:
+    if logits.ndim < 2 or labels.shape != logits.shape[:-1] or labels.size == 0:
         raise ValueError(f"softmax_cross_entropy: logits must be (N, K) and labels (N,) with "
-                         f"N >= 1; got {logits.shape} and {labels.shape}")
-    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= logits.shape[1]:
-        raise ValueError(f"softmax_cross_entropy: labels must be integers in 0..{logits.shape[1] - 1}; "
+                         f"N >= 1, or (N, T, K) and (N, T) for sequences (labels: the shape of "
+                         f"logits without its last axis); got {logits.shape} and {labels.shape}")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= logits.shape[-1]:
+        raise ValueError(f"softmax_cross_entropy: labels must be integers in 0..{logits.shape[-1] - 1}; "
                          f"got dtype {labels.dtype}, range {labels.min()}..{labels.max()}")
     return logits, labels
 
