@@ -21,15 +21,17 @@ from .plotting import plot_classifier
 MAX_FRAMES = 200  # pictures one choice_explorer may embed (each is a PNG in the page)
 
 
-def render_png(draw, figsize, dpi=90):
-    """PNG bytes of ``draw(fig)`` on a new matplotlib figure of ``figsize`` inches."""
+def render_png(draw, figsize, dpi=90, tight=True):
+    """PNG bytes of ``draw(fig)`` on a new matplotlib figure of ``figsize`` inches; with
+    ``tight`` False the picture keeps the figure's size (frames of one explorer line up),
+    and matplotlib draws it once instead of twice."""
     import matplotlib.pyplot as plt
 
-    fig = plt.figure(figsize=figsize)
+    fig = plt.figure(figsize=figsize, layout=None if tight else "constrained")
     try:
         draw(fig)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     finally:
         plt.close(fig)
     return buf.getvalue()
@@ -53,7 +55,11 @@ class SnapshotBox(widgets.VBox):
         return bundle
 
 
-def boundary_explorer(X, y, w=(1.0, 1.0), b=-1.5, limit=3.0):
+WEIGHT_STEPS = (-1.0, 0.0, 1.0, 2.0)
+BIAS_STEPS = (-2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5)
+
+
+def boundary_explorer(X, y, w=(1.0, 1.0), b=-1.5, weights=WEIGHT_STEPS, biases=BIAS_STEPS):
     """Sliders for ``w1``, ``w2`` and ``b`` that move a perceptron's decision boundary.
 
     Parameters
@@ -61,11 +67,12 @@ def boundary_explorer(X, y, w=(1.0, 1.0), b=-1.5, limit=3.0):
     X : array_like, shape (N, 2)
     y : array_like of {0, 1}, shape (N,)
     w : pair of float
-        Starting weights.
+        Starting weights, each one of ``weights``.
     b : float
-        Starting bias.
-    limit : float
-        Each slider ranges over [-limit, limit].
+        Starting bias, one of ``biases``.
+    weights, biases : sequence of float
+        The values the sliders offer (every combination is drawn in advance, see
+        :func:`choice_explorer`).
 
     Returns
     -------
@@ -73,29 +80,17 @@ def boundary_explorer(X, y, w=(1.0, 1.0), b=-1.5, limit=3.0):
         Display it; the title reports how many points the current line misclassifies.
     """
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    sliders = [widgets.FloatSlider(value=v, min=-limit, max=limit, step=0.1, description=d,
-                                   continuous_update=True)
-               for v, d in ((w[0], "w1"), (w[1], "w2"), (b, "b"))]
 
-    def draw(fig):
-        w_now = np.array([sliders[0].value, sliders[1].value])
+    def draw(fig, values):
         unit = Perceptron(2)
-        unit.w, unit.b = w_now, sliders[2].value
+        unit.w, unit.b = np.array([values["w1"], values["w2"]]), values["b"]
         wrong = int(np.sum(unit.predict(X) != y))
-        plot_classifier(fig.add_subplot(), w_now, unit.b, X, y,
-                        title=f"w = ({w_now[0]:.1f}, {w_now[1]:.1f}), b = {unit.b:.1f}: "
+        plot_classifier(fig.add_subplot(), unit.w, unit.b, X, y,
+                        title=f"w = ({unit.w[0]:.1f}, {unit.w[1]:.1f}), b = {unit.b:.1f}: "
                               f"{wrong} of {len(y)} wrong")
 
-    picture = widgets.Image(format="png")
-    box = SnapshotBox([widgets.HBox(sliders), picture], draw)
-
-    def redraw(_change=None):
-        picture.value = box.snapshot_png()
-
-    for slider in sliders:
-        slider.observe(redraw, names="value")
-    redraw()
-    return box
+    return choice_explorer({"w1": (weights, w[0]), "w2": (weights, w[1]), "b": (biases, b)},
+                           draw, figsize=(3.6, 3.6), dpi=72)
 
 
 def choice_explorer(choices, draw, figsize=(4.5, 4.5), dpi=72):
@@ -126,17 +121,23 @@ def choice_explorer(choices, draw, figsize=(4.5, 4.5), dpi=72):
     Raises
     ------
     ValueError
-        If the combinations exceed :data:`MAX_FRAMES` (each one is a picture in the page).
+        If a start is not one of its options, or the combinations exceed
+        :data:`MAX_FRAMES` (each one is a picture in the page).
     """
     names = list(choices)
     options = [list(choices[name][0]) for name in names]
+    for name, opts in zip(names, options):
+        if choices[name][1] not in opts:
+            raise ValueError(f"choice_explorer: the start {choices[name][1]!r} of {name!r} is "
+                             f"not one of its options {opts}")
     if math.prod(len(o) for o in options) > MAX_FRAMES:
         raise ValueError(f"choice_explorer: {' x '.join(str(len(o)) for o in options)} "
                          f"combinations; at most {MAX_FRAMES} pictures can be embedded")
     sliders = [widgets.SelectionSlider(options=opts, value=choices[name][1], description=name)
                for name, opts in zip(names, options)]
     pictures = {combo: widgets.Image(value=render_png(
-                    lambda fig, combo=combo: draw(fig, dict(zip(names, combo))), figsize, dpi),
+                    lambda fig, combo=combo: draw(fig, dict(zip(names, combo))), figsize, dpi,
+                    tight=False),
                     format="png")
                 for combo in itertools.product(*options)}
     links = []

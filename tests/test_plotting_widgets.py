@@ -10,6 +10,7 @@ from nnlib.data import logic_gate  # noqa: E402
 from nnlib.widgets import boundary_explorer  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
+FEW = {"weights": (-2.0, 1.0), "biases": (-1.5, 0.5)}  # 8 pictures: a quick explorer
 
 
 def sliders(box):
@@ -27,14 +28,14 @@ def title_after(box):
 def test_bundle_offers_live_widget_and_png_snapshot():
     import base64
 
-    box = boundary_explorer(*logic_gate("and"))
+    box = boundary_explorer(*logic_gate("and"), w=(1.0, 1.0), **FEW)
     bundle = box._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert base64.b64decode(bundle["image/png"])[:8] == PNG
 
 
 def test_sliders_move_the_boundary_and_the_error_count():
-    box = boundary_explorer(*logic_gate("and"), w=(1, 1), b=-1.5)
+    box = boundary_explorer(*logic_gate("and"), w=(1.0, 1.0), b=-1.5, **FEW)
     assert title_after(box).endswith("0 of 4 wrong")
     before = box.snapshot_png()
     sliders(box)["b"].value = 0.5  # every input now lands on the "1" side
@@ -42,13 +43,21 @@ def test_sliders_move_the_boundary_and_the_error_count():
     assert box.snapshot_png() != before
 
 
-def test_moving_a_slider_redraws_the_live_picture():
-    box = boundary_explorer(*logic_gate("or"))
-    picture = box.children[1]
-    before = picture.value
+def shown(box):
+    """The picture the explorer's stacks currently select."""
+    widget = box.children[1]
+    while hasattr(widget, "selected_index"):
+        widget = widget.children[widget.selected_index]
+    return widget.value
+
+
+def test_each_slider_setting_has_its_own_picture():
+    box = boundary_explorer(*logic_gate("or"), w=(1.0, 1.0), **FEW)
+    before = shown(box)
     assert before[:8] == PNG
-    sliders(box)["w1"].value = -2.0
-    assert picture.value[:8] == PNG and picture.value != before
+    stack = box.children[1]
+    stack.selected_index = 0                      # what jslink does when w1 moves to -2
+    assert shown(box)[:8] == PNG and shown(box) != before
 
 
 def test_boundary_plot_handles_lines_outside_the_axes_without_warnings(recwarn):
