@@ -12,3 +12,20 @@ def median_time(fn, repeats):
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved_times(fns, repeats):
+    """Median wall time of each of ``fns`` over ``repeats`` rounds, one warm-up each, the
+    functions taking turns within every round; and the median over rounds of each one's time
+    divided by the first's. Taking turns exposes all of them to the same load on a shared
+    machine, so the ratios move far less than times measured one after the other."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, runs in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - start)
+    ratios = [statistics.median(b / a for a, b in zip(times[0], runs)) for runs in times]
+    return [statistics.median(runs) for runs in times], ratios
