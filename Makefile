@@ -11,12 +11,12 @@ STAMP  := $(VENV)/.installed
 TORCH  := $(VENV)/.torch
 WIDGETS := _static/widgets/NOTICE.txt
 
-.PHONY: book test release check browser postgres sandbox fashion-mnist clean
+.PHONY: book test release check browser postgres sandbox fashion-mnist janeaustenr clean
 
 book: $(STAMP) $(WIDGETS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-test: $(STAMP) $(TORCH) $(WIDGETS) browser postgres sandbox fashion-mnist
+test: $(STAMP) $(TORCH) $(WIDGETS) browser postgres sandbox fashion-mnist janeaustenr
 	$(BIN)/python -m pytest
 
 release: $(STAMP)
@@ -100,6 +100,21 @@ fashion-mnist:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	      apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null; \
 	  else echo "dataset-fashion-mnist not found and cannot be installed here: its regeneration test will be skipped"; fi; }
+
+# The test that regenerates the bundled Pride and Prejudice excerpt byte for byte reads
+# the R data of Debian's r-cran-janeaustenr (1.6 MB). Installing the package would pull in
+# R itself, so its files are only unpacked, into .venv/janeaustenr (nothing else uses them,
+# nothing downloads them at run time). Without apt-get, that one test reports itself skipped.
+JANEAUSTENR := $(VENV)/janeaustenr/usr/lib/R/site-library/janeaustenr
+janeaustenr:
+	@test -d /usr/lib/R/site-library/janeaustenr -o -d $(JANEAUSTENR) || { \
+	  if command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then \
+	    echo "unpacking r-cran-janeaustenr into $(VENV)/janeaustenr for the data regeneration test"; \
+	    tmp=$$(mktemp -d) && ( cd $$tmp && { apt-get download -qq r-cran-janeaustenr 2>/dev/null || \
+	      { apt-get update -qq && apt-get download -qq r-cran-janeaustenr; }; } ) && \
+	    mkdir -p $(VENV)/janeaustenr && dpkg-deb -x $$tmp/r-cran-janeaustenr_*.deb $(VENV)/janeaustenr; \
+	    rm -rf $$tmp; \
+	  else echo "r-cran-janeaustenr not found and cannot be unpacked here: its regeneration test will be skipped"; fi; }
 
 clean:
 	rm -rf _build .pytest_cache

@@ -1,11 +1,15 @@
 """nnlib.data: gate tables, generators' guarantees, the seeded split, the bundled
-Fashion-MNIST subset (its file, checksum, licence, loader and split)."""
+Fashion-MNIST subset (its file, checksum, licence, loader and split), the bundled Pride and
+Prejudice excerpt (checksum, loader, chapter split, and its maker regenerating it from
+Debian's r-cran-janeaustenr) and the adding problem."""
 import hashlib
 import re
+import struct
 
 import numpy as np
 import pytest
 
+from nncourse.datasets import make_austen
 from nnlib import data
 
 
@@ -154,3 +158,84 @@ def test_fashion_mnist_split_is_seeded():
         np.testing.assert_array_equal(first[name][0], second[name][0])
         np.testing.assert_array_equal(first[name][1], second[name][1])
     assert not np.array_equal(first["test"][0], other["test"][0])
+
+
+# The bundled Pride and Prejudice excerpt (nnlib/datasets/pride_and_prejudice.txt), the
+# adding problem.
+AUSTEN_FILE = data.DATASETS / data.AUSTEN_FILE
+
+
+def test_austen_file_matches_the_sha256_in_its_readme():
+    stated = readme_sha256(data.DATASETS / "README.md", data.AUSTEN_FILE)
+    actual = hashlib.sha256(AUSTEN_FILE.read_bytes()).hexdigest()
+    assert actual == stated, (f"{AUSTEN_FILE.name} has SHA-256 {actual} but its README states "
+                              f"{stated}: a regenerated file needs the README updated")
+
+
+def test_load_austen_is_the_first_twenty_chapters():
+    text = data.load_austen()
+    assert text.startswith("PRIDE AND PREJUDICE\n\nBy Jane Austen\n")
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    assert re.findall(r"(?m)^Chapter (\d+)$", text) == [str(k) for k in range(1, 21)]
+    assert "It is a truth universally acknowledged" in text
+    assert len(text) == AUSTEN_FILE.stat().st_size < 300_000 and text.isascii()
+
+
+def test_austen_split_is_whole_chapters_seeded_and_complete():
+    split = data.austen_split()
+    text = data.load_austen()
+    assert list(split) == ["train", "val"]
+    val = re.findall(r"(?m)^Chapter (\d+)$", split["val"])
+    train = re.findall(r"(?m)^Chapter (\d+)$", split["train"])
+    assert len(val) == 2 and sorted(map(int, train + val)) == list(range(1, 21))
+    assert split["val"].startswith("Chapter ") and split["train"].startswith("PRIDE AND PREJUDICE")
+    assert len(split["train"]) + len(split["val"]) == len(text)
+    for chapter in re.split(r"(?m)^(?=Chapter \d+$)", split["val"])[1:]:
+        assert chapter in text
+    assert data.austen_split(rng=0) == split and data.austen_split(rng=1) != split
+    assert len(re.findall(r"(?m)^Chapter ", data.austen_split(5, rng=3)["val"])) == 5
+    with pytest.raises(ValueError, match=r"austen_split: val_chapters must be an int in 1..19"):
+        data.austen_split(20)
+
+
+JANEAUSTENR = make_austen.find_package()
+
+
+@pytest.mark.skipif(JANEAUSTENR is None, reason="r-cran-janeaustenr is not installed "
+                    "(make test installs it when root; or set JANEAUSTENR_DIR)")
+def test_the_maker_regenerates_the_austen_excerpt_byte_for_byte(tmp_path):
+    made = make_austen.make(JANEAUSTENR, tmp_path / "excerpt.txt")
+    assert made.read_bytes() == AUSTEN_FILE.read_bytes()
+
+
+def test_the_r_reader_reads_what_the_maker_needs_and_rejects_the_rest():
+    def item(kind, payload=b"", flags=0):
+        return struct.pack(">i", kind | flags) + payload
+
+    def chars(s):
+        return item(9, struct.pack(">i", len(s)) + s.encode())
+
+    header = b"X\n" + struct.pack(">iii", 2, 0x040201, 0x020300)
+    names = item(2, item(1, chars("names")) + item(16, struct.pack(">i", 2) + chars("a") + chars("b"))
+                 + item(254), flags=1 << 10)
+    vector = item(19, struct.pack(">i", 2) + item(13, struct.pack(">iii", 2, 1, 3)) +
+                  item(16, struct.pack(">i", 1) + item(9, struct.pack(">i", -1))) + names, flags=1 << 9)
+    assert make_austen.RReader(header + vector).value() == {"a": [1, 3], "b": [None]}
+    with pytest.raises(ValueError, match="not an XDR R serialisation"):
+        make_austen.RReader(b"RDX3\n" + header)
+    with pytest.raises(ValueError, match="R type 3 at byte 14 is not supported"):
+        make_austen.RReader(header + item(3)).value()
+    assert make_austen.excerpt(["T", "", "Chapter 1", "x", "", "Chapter 2", "y"], 1) == "T\n\nChapter 1\nx\n"
+
+
+def test_adding_problem_marks_two_steps_and_sums_them():
+    X, y = data.adding_problem(50, 12, rng=0)
+    assert X.shape == (50, 12, 2) and y.shape == (50, 1) and X.dtype == y.dtype == np.float64
+    markers = X[:, :, 1]
+    assert np.all(markers.sum(axis=1) == 2) and set(np.unique(markers)) == {0.0, 1.0}
+    assert np.all(markers[:, :6].sum(axis=1) == 1) and np.all(markers[:, 6:].sum(axis=1) == 1)
+    assert np.all((X[:, :, 0] >= 0) & (X[:, :, 0] < 1))
+    np.testing.assert_allclose(y[:, 0], np.sum(X[:, :, 0] * markers, axis=1), rtol=1e-15)
+    np.testing.assert_array_equal(data.adding_problem(5, 4, rng=1)[0], data.adding_problem(5, 4, rng=1)[0])
+    with pytest.raises(ValueError, match="seq_len must be an int >= 2"):
+        data.adding_problem(5, 1)

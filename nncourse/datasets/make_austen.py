@@ -35,7 +35,8 @@ REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "nnlib" / "datasets" / "pride_and_prejudice.txt"
 NOVEL, LAST_CHAPTER = "prideprejudice", 20
 SOURCE_DIGEST = "8fb5198960d0da724b1562f96e4221e5c1b41ff455000280b02c55980c3d8f21"  # Rdata.rdb
-PACKAGE_DIRS = ("/usr/lib/R/site-library/janeaustenr",)  # where apt-get install puts it
+PACKAGE_DIRS = ("/usr/lib/R/site-library/janeaustenr",  # where apt-get install puts it
+                REPO / ".venv/janeaustenr/usr/lib/R/site-library/janeaustenr")  # make janeaustenr
 NIL, SYMBOL, PAIRLIST, CHARS, LOGICAL, INTEGER, REAL, STRINGS, LIST, REF = \
     254, 1, 2, 9, 10, 13, 14, 16, 19, 255
 
@@ -131,7 +132,8 @@ def excerpt(lines, last_chapter=LAST_CHAPTER):
 
 
 def find_package():
-    """The installed package's folder (``JANEAUSTENR_DIR`` first), or None."""
+    """The package's folder (``JANEAUSTENR_DIR`` first, then the installed package, then
+    the copy ``make janeaustenr`` unpacks), or None."""
     candidates = [os.environ.get("JANEAUSTENR_DIR"), *PACKAGE_DIRS]
     return next((Path(c) for c in candidates if c and (Path(c) / "data" / "Rdata.rdb").is_file()), None)
 
