@@ -423,33 +423,35 @@ def _architecture_problem(got):
     return weights_problem(linears) or size_problem(got["layers"])
 
 
-def weights_problem(linears):
+def weights_problem(linears, inputs=DIGITS_FEATURES, classes=DIGITS_CLASSES, what="digit"):
     """What is wrong with the exported Linear layers' weights and shapes of a digits model
-    (trusted; chapter 5's trained model uses it too), or None."""
+    (trusted; chapter 5's trained model uses it too, and chapter 6's the Linear layers after
+    its Flatten, with ``inputs`` features and ``classes`` outputs, one per ``what``), or None."""
     if not linears:
         return "the model has no Linear layer"
-    inputs = DIGITS_FEATURES
+    first = inputs
     for number, layer in enumerate(linears, start=1):
         W, b = layer.get("W"), layer.get("b")
         if not all(isinstance(a, np.ndarray) and a.dtype.kind in "iuf" for a in (W, b)):
             return f"Linear layer {number}: W and b must be arrays of numbers"
         if W.ndim != 2 or b.shape != (W.shape[0],) or W.shape[1] != inputs or W.shape[0] < 1:
             return (f"Linear layer {number}: W must have shape (out, in) with out >= 1, in = the "
-                    f"previous layer's out ({DIGITS_FEATURES} for the first) and b shape (out,)")
+                    f"previous layer's out ({first} for the first) and b shape (out,)")
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             return f"Linear layer {number}: W or b contains inf or nan"
         inputs = W.shape[0]
-    if inputs != DIGITS_CLASSES:
-        return f"the last Linear layer must have {DIGITS_CLASSES} outputs, one per digit"
+    if inputs != classes:
+        return f"the last Linear layer must have {classes} outputs, one per {what}"
     return None
 
 
-def size_problem(layers):
+def size_problem(layers, inputs=DIGITS_FEATURES):
     """Whether a model whose Linear layers chain (:func:`weights_problem` passed) is small
     enough to judge (trusted; chapter 5's trained model uses it too): at most
     :data:`MAX_PARAMETERS` parameters, and at most :data:`MAX_UNITS` outputs over all its
-    layers (a parameter-free layer outputs as many as its input)."""
-    parameters, units, width = 0, 0, DIGITS_FEATURES
+    layers (a parameter-free layer outputs as many as its input); ``inputs`` is the width
+    of the first layer's input."""
+    parameters, units, width = 0, 0, inputs
     for layer in layers:
         if layer["type"] == "Linear":
             parameters += layer["W"].size + layer["b"].size
