@@ -99,7 +99,7 @@ def sigmoid_cross_entropy(logits, target):
     logits, target = _pair(logits, target, "sigmoid_cross_entropy")
     if not np.all(np.isfinite(logits)):
         raise ValueError("sigmoid_cross_entropy: logits must be finite")
-    n = logits.shape[0]
+    n = len(logits)
     e = np.exp(-np.abs(logits))  # in (0, 1]: never overflows
     per_entry = np.maximum(logits, 0.0) - target * logits + np.log1p(e)
     probs = np.where(logits >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # sigmoid(logits)
