@@ -18,19 +18,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_nncourse
+from conftest import CHROMEDRIVER, CHROMIUM, REPO, run_nncourse
 from nbgrader_course import (WRITTEN_ANSWER, answer_written_questions, fill_in_bodies,
                              instructor_root, isolated_env)
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed "
                                 "(make test installs requirements.txt)")
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ready  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 pytestmark = pytest.mark.skipif(
     not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()),
     reason="Debian's chromium and chromium-driver are not installed "
@@ -83,25 +81,6 @@ def formgrader(course):
         server.terminate()
         server.wait(timeout=30)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    """Headless chromium through Debian's chromedriver, a fresh profile, no network but
-    loopback."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic", "--window-size=1280,1500",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def free_port():
