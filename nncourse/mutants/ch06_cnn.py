@@ -40,11 +40,13 @@ MUTANTS = [
            "x_pad = np.pad(x, ((0, 0), (0, 0), (0, padding * 2), (0, padding * 2)))",
            "Padding adds P zeros on EVERY side (top and bottom, left and right), so that the image "
            "sits in the middle of the padded input; the windows are laid on the padded input."),
-    Mutant(CONV, "channels-and-filters-swapped", "np.sum(window * w[f])", "np.sum(window * w[:, f])",
+    Mutant(CONV, "channels-and-filters-swapped", "np.sum(window * w[f])",
+           "np.sum(window * w.reshape(w.shape[1], w.shape[0], kh, kw)[:, f])",
            "w has shape (F, C, kh, kw): filter f is w[f], with one kh x kw slice per INPUT channel "
-           "c; w[:, f] mixes up the filter axis and the channel axis."),
+           "c; reading w as (C, F, kh, kw) mixes up the filter axis and the channel axis."),
     Mutant(CONV, "bias-missing", "np.sum(window * w[f]) + b[f]", "np.sum(window * w[f])",
-           "Each output adds the bias of its filter, b[f], once."),
+           "Each output y[n, f, i, j] adds the bias of its filter, b[f], once, after the sum over "
+           "channels and kernel."),
     # conv2d_backward_naive
     Mutant(CONV_BACK, "stride-ignored",
            "rows, cols = slice(i * stride, i * stride + kh), slice(j * stride, j * stride + kw)",
