@@ -180,76 +180,65 @@ def conv_output(image, kernel, stride, padding):
                                 stride, padding)[0, 0]
 
 
-def conv_explorer(images, kernels=None, strides=(1, 2, 3), paddings=(0, 1, 2), start=None):
-    """A kernel, a stride and a padding applied to a real image, with the feature map.
+def draw_convolution(fig, image, kernel, stride, padding, name="kernel"):
+    """Three panels on ``fig``: the padded ``image`` (H, W), the ``kernel`` (kh, kw) with its
+    numbers, on a symmetric colour scale, and the feature map :func:`conv_output` gives
+    (red positive, blue negative). The third panel's title gives the map's shape; when the
+    stride does not divide :math:`H + 2P - K` it shows nnlib's ``ValueError`` instead."""
+    image, kernel = np.asarray(image, dtype=np.float64), np.asarray(kernel, dtype=np.float64)
+    ax_in, ax_k, ax_out = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
+    ax_in.imshow(np.pad(image, padding), cmap="gray_r")
+    ax_in.set_title(f"input {image.shape[0]}x{image.shape[1]}, padding {padding}", fontsize=9)
+    m = float(np.abs(kernel).max()) or 1.0
+    ax_k.imshow(kernel, cmap="RdBu_r", vmin=-m, vmax=m)
+    for (i, j), v in np.ndenumerate(kernel):
+        ax_k.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=8)
+    ax_k.set_title(f"kernel: {name}", fontsize=9)
+    try:
+        out = conv_output(image, kernel, stride, padding)
+    except ValueError as error:
+        ax_out.text(0.5, 0.5, str(error).split(": ", 1)[1], wrap=True, ha="center",
+                    va="center", fontsize=7, transform=ax_out.transAxes)
+        ax_out.set_title(f"stride {stride}: ValueError", fontsize=9)
+    else:
+        m = float(np.abs(out).max()) or 1.0
+        ax_out.imshow(out, cmap="RdBu_r", vmin=-m, vmax=m)
+        ax_out.set_title(f"output {out.shape[0]}x{out.shape[1]}, stride {stride}", fontsize=9)
+    for ax in (ax_in, ax_k, ax_out):
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+def conv_explorer(image, kernels=None, strides=(1, 2, 3), paddings=(0, 1), start=None,
+                  figsize=(8.4, 3.0), dpi=60):
+    """Sliders for a kernel, a stride and a padding applied to a real image, with the
+    feature map; a :func:`choice_explorer`, so it moves in the built book too.
 
     Parameters
     ----------
-    images : dict
-        ``{name: (H, W) array}``: the images to choose from.
+    image : array_like, shape (H, W)
+        One grey image.
     kernels : dict or None
-        ``{name: (kh, kw) array}``; default :data:`CONV_KERNELS`. A last choice, "hand-set",
-        uses the 3x3 grid of number boxes below the menus.
+        ``{name: (kh, kw) array}``; default :data:`CONV_KERNELS`.
     strides, paddings : sequence of int
         The values the two sliders offer.
     start : str or None
         The kernel shown first (default: the first of ``kernels``).
+    figsize, dpi
+        Of each picture; every combination of kernel, stride and padding is drawn in
+        advance (:func:`draw_convolution`).
 
     Returns
     -------
     SnapshotBox
-        Menus and sliders, the 3x3 boxes, then the picture: the padded input, the kernel
-        (on a symmetric colour scale) and the output, whose title gives its shape, or the
-        ``ValueError`` when the stride does not divide :math:`H + 2P - K`.
     """
     kernels = dict(CONV_KERNELS if kernels is None else kernels)
-    image_menu = widgets.Dropdown(options=list(images), description="image")
-    kernel_menu = widgets.Dropdown(options=[*kernels, "hand-set"], description="kernel",
-                                   value=start or next(iter(kernels)))
-    stride = widgets.SelectionSlider(options=list(strides), value=strides[0], description="stride")
-    padding = widgets.SelectionSlider(options=list(paddings), value=paddings[0],
-                                      description="padding")
-    boxes = [widgets.FloatText(value=1.0 if k == 4 else 0.0, layout={"width": "70px"})
-             for k in range(9)]
-    hand = widgets.GridBox(boxes, layout={"grid_template_columns": "repeat(3, 75px)"})
 
-    def current_kernel():
-        if kernel_menu.value == "hand-set":
-            return np.array([b.value for b in boxes]).reshape(3, 3)
-        return np.asarray(kernels[kernel_menu.value], dtype=np.float64)
+    def draw(fig, values):
+        draw_convolution(fig, image, kernels[values["kernel"]], values["stride"],
+                         values["padding"], values["kernel"])
 
-    def draw(fig):
-        image, kernel = np.asarray(images[image_menu.value], dtype=np.float64), current_kernel()
-        P, S = padding.value, stride.value
-        ax_in, ax_k, ax_out = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
-        ax_in.imshow(np.pad(image, P), cmap="gray_r")
-        ax_in.set_title(f"input {image.shape[0]}x{image.shape[1]}, padding {P}", fontsize=9)
-        m = float(np.abs(kernel).max()) or 1.0
-        ax_k.imshow(kernel, cmap="RdBu_r", vmin=-m, vmax=m)
-        for (i, j), v in np.ndenumerate(kernel):
-            ax_k.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=8)
-        ax_k.set_title(f"kernel: {kernel_menu.value}", fontsize=9)
-        try:
-            out = conv_output(image, kernel, S, P)
-        except ValueError as error:
-            ax_out.text(0.5, 0.5, str(error).split(": ", 1)[1], wrap=True, ha="center",
-                        va="center", fontsize=7, transform=ax_out.transAxes)
-            ax_out.set_title(f"stride {S}: ValueError", fontsize=9)
-        else:
-            ax_out.imshow(out, cmap="RdBu_r", vmin=-np.abs(out).max(), vmax=np.abs(out).max())
-            ax_out.set_title(f"output {out.shape[0]}x{out.shape[1]}, stride {S}", fontsize=9)
-        for ax in (ax_in, ax_k, ax_out):
-            ax.set_xticks([])
-            ax.set_yticks([])
-
-    picture = widgets.Image(format="png")
-    box = SnapshotBox([widgets.HBox([image_menu, kernel_menu]), widgets.HBox([stride, padding]),
-                       hand, picture], draw, figsize=(10, 3.6))
-
-    def redraw(_change=None):
-        picture.value = box.snapshot_png()
-
-    for control in (image_menu, kernel_menu, stride, padding, *boxes):
-        control.observe(redraw, names="value")
-    redraw()
-    return box
+    return choice_explorer({"kernel": (list(kernels), start or next(iter(kernels))),
+                            "stride": (strides, strides[0]),
+                            "padding": (paddings, paddings[0])},
+                           draw, figsize=figsize, dpi=dpi)
