@@ -38,6 +38,27 @@ def randomised(layer):
     return layer
 
 
+def assert_matches_torch(layer, cls, x, states):
+    """Forward, final states and every gradient of ``layer`` against its torch twin, from
+    the initial ``states`` ((h0,) or (h0, c0)) and a random upstream gradient."""
+    twin = torch_twin(layer, cls)
+    xt, st = t(x, True), [t(s[None], True) for s in states]
+    ref, finals = twin(xt, st[0] if len(st) == 1 else tuple(st))
+    hs = layer.forward(x, *states)
+    np.testing.assert_allclose(hs, ref.detach().numpy(), **CLOSE)
+    for ours, theirs in zip(layer.state, (finals,) if len(st) == 1 else finals):
+        np.testing.assert_allclose(ours, theirs[0].detach().numpy(), **CLOSE)
+    dhs = RNG.normal(size=hs.shape)
+    ref.backward(t(dhs))
+    np.testing.assert_allclose(layer.backward(dhs), xt.grad.numpy(), **CLOSE)
+    for name, state in zip(layer.state_names, st):
+        np.testing.assert_allclose(getattr(layer, "d" + name), state.grad[0].numpy(), **CLOSE)
+    W_in, W_rec, b = layer.grads.values()
+    np.testing.assert_allclose(W_in, twin.weight_ih_l0.grad.numpy(), **CLOSE)
+    np.testing.assert_allclose(W_rec, twin.weight_hh_l0.grad.numpy(), **CLOSE)
+    np.testing.assert_allclose(b, twin.bias_ih_l0.grad.numpy(), **CLOSE)
+
+
 # (N, T, D, H)
 SIZES = [(3, 1, 4, 5), (2, 30, 3, 4), (4, 12, 6, 2)]
 
@@ -45,40 +66,14 @@ SIZES = [(3, 1, 4, 5), (2, 30, 3, 4), (4, 12, 6, 2)]
 @pytest.mark.parametrize("N, T, D, H", SIZES)
 def test_rnn_matches_torch(N, T, D, H):
     layer = randomised(layers.RNN(D, H, rng=0))
-    twin = torch_twin(layer, torch.nn.RNN)
-    x, h0 = RNG.normal(size=(N, T, D)), RNG.normal(size=(N, H))
-    xt, h0t = t(x, True), t(h0[None], True)
-    ref, hT = twin(xt, h0t)
-    hs = layer.forward(x, h0)
-    np.testing.assert_allclose(hs, ref.detach().numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.state[0], hT[0].detach().numpy(), **CLOSE)
-    dhs = RNG.normal(size=hs.shape)
-    ref.backward(t(dhs))
-    np.testing.assert_allclose(layer.backward(dhs), xt.grad.numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.dh0, h0t.grad[0].numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.grads["W_xh"], twin.weight_ih_l0.grad.numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.grads["W_hh"], twin.weight_hh_l0.grad.numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.grads["b"], twin.bias_ih_l0.grad.numpy(), **CLOSE)
+    assert_matches_torch(layer, torch.nn.RNN, RNG.normal(size=(N, T, D)), (RNG.normal(size=(N, H)),))
 
 
 @pytest.mark.parametrize("N, T, D, H", SIZES)
 def test_lstm_matches_torch(N, T, D, H):
     layer = randomised(layers.LSTM(D, H, rng=0))
-    twin = torch_twin(layer, torch.nn.LSTM)
-    x, h0, c0 = RNG.normal(size=(N, T, D)), RNG.normal(size=(N, H)), RNG.normal(size=(N, H))
-    xt, h0t, c0t = t(x, True), t(h0[None], True), t(c0[None], True)
-    ref, (hT, cT) = twin(xt, (h0t, c0t))
-    hs = layer.forward(x, h0, c0)
-    np.testing.assert_allclose(hs, ref.detach().numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.state[1], cT[0].detach().numpy(), **CLOSE)
-    dhs = RNG.normal(size=hs.shape)
-    ref.backward(t(dhs))
-    np.testing.assert_allclose(layer.backward(dhs), xt.grad.numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.dh0, h0t.grad[0].numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.dc0, c0t.grad[0].numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.grads["W_x"], twin.weight_ih_l0.grad.numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.grads["W_h"], twin.weight_hh_l0.grad.numpy(), **CLOSE)
-    np.testing.assert_allclose(layer.grads["b"], twin.bias_ih_l0.grad.numpy(), **CLOSE)
+    states = (RNG.normal(size=(N, H)), RNG.normal(size=(N, H)))
+    assert_matches_torch(layer, torch.nn.LSTM, RNG.normal(size=(N, T, D)), states)
 
 
 def test_sequence_cross_entropy_matches_torch():
