@@ -307,7 +307,8 @@ def austen_split(val_chapters=2, rng=0):
     if not (isinstance(val_chapters, (int, np.integer)) and 1 <= val_chapters < len(chapters)):
         raise ValueError(f"austen_split: val_chapters must be an int in 1..{len(chapters) - 1}; "
                          f"got {val_chapters!r}")
-    val = set(np.random.default_rng(rng).choice(len(chapters), val_chapters, replace=False).tolist())
+    drawn = np.random.default_rng(rng).choice(len(chapters), val_chapters, replace=False)
+    val = set(drawn.tolist())
     return {"train": head + "".join(c for k, c in enumerate(chapters) if k not in val),
             "val": "".join(chapters[k] for k in sorted(val))}
 

@@ -450,10 +450,12 @@ class _Recurrent(Layer):
             raise ValueError(f"{where}: x must have shape (N, T, {D}) with N, T >= 1; got "
                              f"shape {x.shape}{hint}")
         N = x.shape[0]
-        arrays = [np.zeros((N, H)) if s is None else np.asarray(s, dtype=np.float64) for s in states]
+        arrays = [np.zeros((N, H)) if s is None else np.asarray(s, dtype=np.float64)
+                  for s in states]
         for name, array in zip(self.state_names, arrays):
             if array.shape != (N, H):
-                raise ValueError(f"{where}: {name} must have shape (N, H) = {(N, H)}; got {array.shape}")
+                raise ValueError(f"{where}: {name} must have shape (N, H) = {(N, H)}; "
+                                 f"got {array.shape}")
         return x, arrays
 
     def _upstream(self, dhs):

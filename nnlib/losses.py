@@ -135,7 +135,8 @@ def softmax_cross_entropy(logits, labels):
     """
     logits, labels = _logits_and_labels(logits, labels)
     if logits.ndim > 2:  # (N, T, K): every position is one more example of the mean
-        loss, dlogits = softmax_cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1))
+        K = logits.shape[-1]
+        loss, dlogits = softmax_cross_entropy(logits.reshape(-1, K), labels.reshape(-1))
         return loss, dlogits.reshape(logits.shape)
     ### BEGIN SOLUTION
     n = logits.shape[0]

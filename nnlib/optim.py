@@ -99,6 +99,6 @@ def _check_clip(grads, max_norm):
             [type(g).__name__ if not isinstance(g, np.ndarray) else str(g.dtype) for g in grads]
         raise TypeError(f"clip_grad_norm: grads must be a list of float arrays, scaled in place; "
                         f"got {kinds}")
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.integer, np.floating)) \
-            or not 0 < max_norm < np.inf:
+    number = isinstance(max_norm, (int, float, np.integer, np.floating))
+    if isinstance(max_norm, bool) or not number or not 0 < max_norm < np.inf:
         raise ValueError(f"clip_grad_norm: max_norm must be a finite number > 0; got {max_norm!r}")
