@@ -35,23 +35,25 @@ LAYER_TYPES = ("Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "Linear", "ReLU", 
 IMAGE_SHAPE, CLASSES = (1, 28, 28), 10
 MAX_LAYERS = 64
 # What the trusted judge evaluates, per image, before it runs 500 held-out images through
-# the rebuilt model (in chunks of EVAL_CHUNK): the reference has ~5,000 parameters, ~27,000
-# units, ~21,000 im2col entries and ~0.3 million multiply-adds per image, and is judged in
-# ~0.3 s. A model at these limits costs ~200 MB and ~10 s to judge.
+# the rebuilt model (in chunks of EVAL_CHUNK): the reference has ~8,100 parameters, ~7,900
+# units, ~6,300 im2col entries and ~58,000 multiply-adds per image, and is judged in
+# ~0.2 s. A model at these limits costs ~200 MB and ~10 s to judge.
 MAX_CONV_UNITS = 200_000  # the outputs of all the layers together, per image
 MAX_WINDOW_ENTRIES = 400_000  # the im2col entries of all the conv and pooling layers, per image
 MAX_MULTIPLY_ADDS = 20_000_000  # per image, over all the Conv2d and Linear layers
 MAX_STRIDE, MAX_PADDING = 28, 14
 EVAL_CHUNK = 25
 # Held-out accuracy (500 t10k images, 50 per class), measured on this course's machine:
-# the reference recipe of the notebook (two Conv2d 3x3 of 8 and 16 filters, ReLU, 2x2 max
-# pooling, Linear; SGD lr 0.05, momentum 0.9, batch 32, 5 epochs) reaches 0.79-0.82
-# (seeds 0-7), an MLP (Flatten, Linear(784, 128), ReLU, Linear(128, 10), 20 epochs) 0.78-0.81.
+# the notebook's recipe (Conv2d(1, 16, 4, stride 2, padding 1), ReLU, MaxPool2d(2),
+# Flatten, Linear(784, 10); SGD lr 0.05, momentum 0.9, batch 32, 8 epochs) reaches
+# 0.794-0.826 (seeds 0-7, mean 0.813); an MLP (Flatten, Linear(784, 128), ReLU,
+# Linear(128, 10), 20 epochs) 0.776-0.806 (seeds 0-2): the target does not separate them,
+# so the judge also asks for a Conv2d.
 MIN_HELDOUT_ACCURACY = 0.75
-REFERENCE_HELDOUT_ACCURACY = 0.80
+REFERENCE_HELDOUT_ACCURACY = 0.81
 MLP_HELDOUT_ACCURACY = 0.79
-# The graded run's budget (s): the reference trains in ~10 s here, alone on the machine;
-# the sandbox's cell limit (60 s by default) caps it.
+# The graded run's budget (s): the reference trains in 1.6 s here alone, 3-5 s on the
+# machine shared by two other jobs; the sandbox's cell limit (60 s by default) caps it.
 TRAINING_BUDGET = 60.0
 
 
