@@ -252,6 +252,8 @@ def test_sequence_cross_entropy_is_the_flat_one_and_its_gradient_checks():
     assert_gradient(dlogits, lambda: softmax_cross_entropy(logits, labels)[0], logits, "logits")
     with pytest.raises(ValueError, match=r"softmax_cross_entropy: logits must be \(N, K\).*\(3, 4, 5\) and \(3,\)"):
         softmax_cross_entropy(logits, labels[:, 0])
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: labels must be integers in 0..4; .*range 0..5"):
+        softmax_cross_entropy(logits, np.where(labels == labels.max(), 5, labels))
 
 
 def test_char_model_gradient_end_to_end():
