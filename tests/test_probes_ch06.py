@@ -90,7 +90,8 @@ def test_every_mutant_gets_a_hint_of_its_function(repo, prepared, mutants, tmp_p
     missing = []
     for mutant in catalogue(CHAPTER):
         package = mutants[f"{mutant.function}:{mutant.name}"]
-        failing = [g for g, v in _verdicts(prepared, package).items() if g.endswith("_hidden") and not v.passed]
+        failing = [g for g, v in _verdicts(prepared, package).items()
+                   if g.endswith("_hidden") and not v.passed]
         outputs = probe_outputs(prepared.checks[failing[0]].probe, package, prepared.cases[failing[0]], None)
         hint = known_mistake(mutants_dir, prepared, cells[failing[0]], plaindata.to_bytes(outputs))
         if hint not in {m["hint"] for m in index if m["function"] == mutant.function}:
@@ -114,7 +115,8 @@ def test_hidden_convolutions_cover_strides_padding_and_odd_shapes(reference):
         assert sum(w[0] != w[1] for w in w_shapes) >= len(cases) // 2  # C != F
         assert all(x[0] not in (1, 2) for x in x_shapes)  # not the visible batch sizes
         for case in cases:  # every geometry fits (the reference raises on one that does not)
-            reference.conv.conv2d_forward_naive(case["x"], case["w"], case["b"], case["stride"], case["padding"])
+            reference.conv.conv2d_forward_naive(case["x"], case["w"], case["b"], case["stride"],
+                                                case["padding"])
 
 
 def _window_facts(case):
@@ -245,7 +247,8 @@ def test_judge_rejects_forbidden_layers_and_models_that_are_not_cnns(reference):
         "non-empty nnlib.network.Sequential": {"train_cnn": lambda *a: [L.Flatten()]},
         "is not one of Conv2d": {"train_cnn": lambda *a: _untrained(reference, [Softmax()])},
         "at least one Conv2d": {"train_cnn": lambda *a: Sequential(L.Flatten(), L.Linear(784, 10, rng=0))},
-        "put a Flatten before": {"train_cnn": lambda *a: Sequential(L.Conv2d(1, 2, 3, rng=0), L.Linear(26, 10))},
+        "put a Flatten before": {"train_cnn": lambda *a: Sequential(L.Conv2d(1, 2, 3, rng=0),
+                                                                    L.Linear(26, 10))},
         "10 outputs, one per image class": {"train_cnn": lambda *a: Sequential(
             L.Conv2d(1, 2, 2, stride=2, rng=0), L.Flatten(), L.Linear(2 * 14 * 14, 9, rng=0))},
         "in = the previous layer's out (392 for the first)": {"train_cnn": lambda *a: Sequential(
@@ -289,9 +292,9 @@ def test_judge_refuses_geometries_that_do_not_fit_and_models_too_large_to_evalua
     deep = [_conv(8, 1, 3, padding=1)] + [{"type": "ReLU"}] * 40 + flat + [_linear(10, 8 * 28 * 28)]
     assert "outputs together per image" in problem(_exported(deep))
     # the reference's size passes
-    reference_like = [_conv(8, 1, 3, padding=1), {"type": "ReLU"}, {"type": "MaxPool2d", "kernel_size": [2, 2],
-                      "stride": 2}, _conv(16, 8, 3, padding=1), {"type": "ReLU"},
-                      {"type": "MaxPool2d", "kernel_size": [2, 2], "stride": 2}] + flat + [_linear(10, 784)]
+    pool = {"type": "MaxPool2d", "kernel_size": [2, 2], "stride": 2}
+    reference_like = [_conv(8, 1, 3, padding=1), {"type": "ReLU"}, pool, _conv(16, 8, 3, padding=1),
+                      {"type": "ReLU"}, pool] + flat + [_linear(10, 784)]
     assert problem(_exported(reference_like)) is None
 
 

@@ -73,7 +73,8 @@ MUTANTS = [
     Mutant(CONV_BACK, "db-averaged", "db = dout.sum(axis=(0, 2, 3))", "db = dout.mean(axis=(0, 2, 3))",
            "b[f] is added to every output of filter f, with derivative 1, so db[f] is the SUM of "
            "dout over the batch and all positions, not its mean (the loss already averages)."),
-    Mutant(CONV_BACK, "dx-kernel-flipped", "+= dout[n, f, i, j] * w[f]", "+= dout[n, f, i, j] * w[f, :, ::-1, ::-1]",
+    Mutant(CONV_BACK, "dx-kernel-flipped", "+= dout[n, f, i, j] * w[f]",
+           "+= dout[n, f, i, j] * w[f, :, ::-1, ::-1]",
            "Pixel (iS + p, jS + q) was multiplied by w[f, c, p, q] in the window of output (i, j): "
            "that same weight, unflipped, carries the gradient back to it."),
     Mutant(CONV_BACK, "dx-overwritten", "dx_pad[n, :, rows, cols] += dout", "dx_pad[n, :, rows, cols] = dout",
@@ -106,7 +107,8 @@ MUTANTS = [
            "(window == window.max())",
            "Tie rule: when several entries of a window share the maximum, only the FIRST of them in "
            "row-major order (what np.argmax returns) gets the gradient, all of it."),
-    Mutant(POOL_BACK, "last-tied-maximum", "np.argmax(window)", "window.size - 1 - np.argmax(window.ravel()[::-1])",
+    Mutant(POOL_BACK, "last-tied-maximum", "np.argmax(window)",
+           "window.size - 1 - np.argmax(window.ravel()[::-1])",
            "Tie rule: the FIRST maximum in row-major order (smallest row, then smallest column; "
            "np.argmax) gets the gradient, not the last."),
     Mutant(POOL_BACK, "overlaps-overwrite", "dx[n, c, i * stride + p, j * stride + q] += dout",
@@ -145,7 +147,8 @@ MUTANTS = [
            '(self._cols.T @ g_col).reshape(self.params["W"].shape)',
            "dW as a matrix is (F, C kh kw) = G_col^T X_col; its transpose has the same number of "
            "entries, so reshaping it to W's shape raises nothing but scrambles the gradient."),
-    Mutant(LAYER_BACK, "db-averaged", 'self.grads["b"] = g_col.sum(axis=0)', 'self.grads["b"] = g_col.mean(axis=0)',
+    Mutant(LAYER_BACK, "db-averaged", 'self.grads["b"] = g_col.sum(axis=0)',
+           'self.grads["b"] = g_col.mean(axis=0)',
            "db[f] SUMS dout of filter f over the batch and all positions (the bias is added to "
            "each of them with derivative 1)."),
     Mutant(LAYER_BACK, "dx-weights-scrambled", 'g_col @ self.params["W"].reshape(F, -1)',
@@ -173,12 +176,14 @@ MUTANTS = [
            "routed[...] = dout.reshape(-1, 1) / routed.shape[1]",
            "Only the maximum of a window (the first one, on ties) receives its gradient, all of it; "
            "spreading it evenly is average pooling's backward."),
-    Mutant(MAXPOOL_BACK, "dout-reshaped-like-conv", "dout.reshape(-1, 1)", "dout.transpose(0, 2, 3, 1).reshape(-1, 1)",
+    Mutant(MAXPOOL_BACK, "dout-reshaped-like-conv", "dout.reshape(-1, 1)",
+           "dout.transpose(0, 2, 3, 1).reshape(-1, 1)",
            "The window rows are ordered (n, c, i, j), as dout is: reshape dout to (-1, 1) as it is; "
            "Conv2d's transpose belongs to its filter axis, which pooling does not have."),
     Mutant(MAXPOOL_BACK, "overlaps-overwrite", "return self._to_images(routed)",
            "N, C, H, W = self._x_shape\n        kh, kw = self.kernel_size\n"
-           "        index = _conv.im2col(np.arange(N * C * H * W).reshape(N * C, 1, H, W), (kh, kw), self.stride)\n"
+           "        index = _conv.im2col(np.arange(N * C * H * W).reshape(N * C, 1, H, W), (kh, kw),\n"
+           "                             self.stride)\n"
            "        dx = np.zeros(N * C * H * W)\n        dx[index.reshape(-1)] = routed.reshape(-1)\n"
            "        return dx.reshape(self._x_shape)",
            "Where windows overlap, one input can win several windows: it receives the SUM of their "

@@ -497,7 +497,7 @@ def _walk_images(layers, cost):
     shape = IMAGE_SHAPE
     for number, layer in enumerate(layers, start=1):
         if layer["type"] == "Flatten":
-            if not any(l["type"] == "Conv2d" for l in layers[:number - 1]):
+            if not any(earlier["type"] == "Conv2d" for earlier in layers[:number - 1]):
                 return "the model needs at least one Conv2d layer before its Flatten (it is a CNN)"
             cost[1] += int(np.prod(shape))
             return int(np.prod(shape)), layers[number:]
