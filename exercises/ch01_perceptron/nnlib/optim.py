@@ -1,4 +1,5 @@
-r"""Stochastic gradient descent with momentum and weight decay (chapters 4-5)."""
+r"""Stochastic gradient descent with momentum and weight decay (chapters 4-5), and clipping
+of the gradients' global norm (chapter 7)."""
 import numpy as np
 
 
@@ -50,3 +51,46 @@ class SGD:
         for _, grads in self.parameters:
             for g in grads.values():
                 g[...] = 0.0
+
+
+def clip_grad_norm(grads, max_norm):
+    r"""Scale gradients in place so that their global Euclidean norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+        Float arrays of any shapes, e.g. ``[g for _, gs in model.parameters() for g in
+        gs.values()]``; they are modified in place.
+    max_norm : float
+        :math:`c > 0`.
+
+    Returns
+    -------
+    float
+        The global norm before clipping, :math:`\lVert g \rVert`.
+
+    Notes
+    -----
+    The norm is taken over all entries of all arrays together:
+    :math:`\lVert g \rVert = \sqrt{\sum_i \lVert g_i \rVert^2}`. If it exceeds :math:`c`,
+    every array is multiplied by the same factor :math:`c / \lVert g \rVert`, so the
+    direction of the whole update is kept and its norm becomes :math:`c`; otherwise
+    nothing changes. Recurrent networks use it against exploding gradients (chapter 7).
+    """
+    _check_clip(grads, max_norm)
+    # YOUR CODE HERE
+    raise NotImplementedError('clip_grad_norm is yours to write: complete it in nnlib/optim.py (chapter 7, ch07_rnn)')
+
+
+def _check_clip(grads, max_norm):
+    """TypeError/ValueError unless ``grads`` is a list of float arrays (which can be
+    scaled in place) and ``max_norm`` a finite number > 0."""
+    if not isinstance(grads, (list, tuple)) or not all(
+            isinstance(g, np.ndarray) and g.dtype.kind == "f" for g in grads):
+        kinds = type(grads).__name__ if not isinstance(grads, (list, tuple)) else \
+            [type(g).__name__ if not isinstance(g, np.ndarray) else str(g.dtype) for g in grads]
+        raise TypeError(f"clip_grad_norm: grads must be a list of float arrays, scaled in place; "
+                        f"got {kinds}")
+    number = isinstance(max_norm, (int, float, np.integer, np.floating))
+    if isinstance(max_norm, bool) or not number or not 0 < max_norm < np.inf:
+        raise ValueError(f"clip_grad_norm: max_norm must be a finite number > 0; got {max_norm!r}")

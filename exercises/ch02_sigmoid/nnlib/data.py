@@ -1,10 +1,12 @@
-"""Small data sets for the course: logic gates, synthetic 2-D classification sets, and
-the bundled digits and Fashion-MNIST images.
+"""Small data sets for the course: logic gates, synthetic 2-D classification sets, the
+bundled digits and Fashion-MNIST images, the adding problem for recurrent networks and an
+excerpt of *Pride and Prejudice* for character models.
 
 Every generator takes ``rng`` (a ``numpy.random.Generator``, an int seed, or ``None``
-for fresh entropy) and returns ``X`` as float64 ``(N, D)`` and ``y`` as int64 ``(N,)``
-with labels in {0, 1}.
+for fresh entropy). The 2-D sets return ``X`` as float64 ``(N, D)`` and ``y`` as int64
+``(N,)`` with labels in {0, 1}; sequences are ``(N, T, D)``.
 """
+import re
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ GATES = tuple(_GATE_OUTPUTS)
 FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 _FASHION_SPLIT = {"train": 200, "val": 50, "test": 50}  # images per class
+AUSTEN_FILE = "pride_and_prejudice.txt"
 
 
 def logic_gate(name):
@@ -229,6 +232,85 @@ def fashion_mnist_split(rng=0):
             parts[name].append(rows[stop - _FASHION_SPLIT[name]:stop])
     order = {name: rng.permutation(np.concatenate(rows)) for name, rows in parts.items()}
     return {name: (X[rows], y[rows]) for name, rows in order.items()}
+
+
+def adding_problem(n_samples, seq_len, rng=None):
+    r"""The adding problem (Hochreiter and Schmidhuber, 1997): add the two marked numbers
+    of a long sequence, a test of memory over many time steps.
+
+    Parameters
+    ----------
+    n_samples : int
+    seq_len : int
+        :math:`T \ge 2`.
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, seq_len, 2)
+        Channel 0: numbers drawn uniformly from [0, 1). Channel 1: the markers, 1 at
+        exactly two steps (one in the first half, one in the second), else 0.
+    y : ndarray, shape (n_samples, 1)
+        The sum of the two marked numbers, in [0, 2).
+
+    Notes
+    -----
+    Always predicting 1 gives a mean squared error of :math:`\operatorname{Var}(u_1 + u_2)
+    = 2/12 = 1/6`, the baseline a model that remembers nothing cannot beat.
+    """
+    _check_positive(n_samples, "n_samples", "adding_problem")
+    if not (isinstance(seq_len, (int, np.integer)) and seq_len >= 2):
+        raise ValueError(f"adding_problem: seq_len must be an int >= 2; got {seq_len!r}")
+    rng, half, rows = np.random.default_rng(rng), seq_len // 2, np.arange(n_samples)
+    values = rng.random((n_samples, seq_len))
+    markers = np.zeros((n_samples, seq_len))
+    markers[rows, rng.integers(0, half, n_samples)] = 1.0
+    markers[rows, rng.integers(half, seq_len, n_samples)] = 1.0
+    y = np.sum(values * markers, axis=1, keepdims=True)
+    return np.stack([values, markers], axis=2), y
+
+
+def load_austen():
+    """The opening of Jane Austen's *Pride and Prejudice* bundled with nnlib (public domain).
+
+    Returns
+    -------
+    str
+        The title and chapters 1 to 20, 200,735 characters, lines separated by ``"\\n"``
+        (Project Gutenberg's line breaks; ``_word_`` marks italics).
+
+    Notes
+    -----
+    Source (Debian's ``r-cran-janeaustenr``), licence and checksum:
+    ``nnlib/datasets/README.md``. Nothing is downloaded at run time.
+    """
+    return (DATASETS / AUSTEN_FILE).read_bytes().decode("utf-8")
+
+
+def austen_split(val_chapters=2, rng=0):
+    """The bundled excerpt split into whole chapters for training and validation.
+
+    Parameters
+    ----------
+    val_chapters : int
+        How many of the 20 chapters go to validation, drawn by a seeded shuffle.
+    rng : numpy.random.Generator, int or None
+        The same seed always gives the same split.
+
+    Returns
+    -------
+    dict
+        ``{"train": str, "val": str}``: the title and the other chapters, and the drawn
+        chapters, each in the book's order. Every chapter starts with its heading line.
+    """
+    head, *chapters = re.split(r"(?m)^(?=Chapter \d+$)", load_austen())
+    if not (isinstance(val_chapters, (int, np.integer)) and 1 <= val_chapters < len(chapters)):
+        raise ValueError(f"austen_split: val_chapters must be an int in 1..{len(chapters) - 1}; "
+                         f"got {val_chapters!r}")
+    drawn = np.random.default_rng(rng).choice(len(chapters), val_chapters, replace=False)
+    val = set(drawn.tolist())
+    return {"train": head + "".join(c for k, c in enumerate(chapters) if k not in val),
+            "val": "".join(chapters[k] for k in sorted(val))}
 
 
 def add_bias_column(X):

@@ -1,5 +1,6 @@
 r"""Layers with a forward and a backward pass (chapter 4; Dropout, chapter 5; Conv2d,
-MaxPool2d, AvgPool2d and Flatten on images ``(N, C, H, W)``, chapter 6).
+MaxPool2d, AvgPool2d and Flatten on images ``(N, C, H, W)``, chapter 6; RNN and LSTM on
+sequences ``(N, T, D)``, chapter 7).
 
 Protocol: ``forward(x)`` returns the output and caches what ``backward`` needs;
 ``backward(dout)`` takes :math:`\partial L/\partial \text{out}` and returns
@@ -10,6 +11,7 @@ import numpy as np
 
 from . import conv as _conv
 from . import init as _init
+from . import recurrent as _recurrent
 from .activations import relu, sigmoid, tanh
 
 
@@ -50,7 +52,9 @@ class Linear(Layer):
 
     Shape
     -----
-    x : (N, in) -> y : (N, out)
+    x : (N, in) -> y : (N, out). A sequence ``(N, T, in)`` (any number of leading axes)
+    gives ``(N, T, out)``: the layer is applied at every position, e.g. one output per time
+    step of an ``RNN``, and backward sums the parameter gradients over all positions.
 
     Notes
     -----
@@ -73,16 +77,34 @@ class Linear(Layer):
         self.params["W"] = W
         self.params["b"] = np.zeros(out_features)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self._x = None
+        self._x = self._lead = None
 
     def forward(self, x):
-        x = np.asarray(x, dtype=np.float64)
+        x, self._lead = np.asarray(x, dtype=np.float64), None
+        if x.ndim > 2:  # (N, T, in): the same layer at every position
+            return self._over_positions(self.forward, x, "forward", self.params["W"].shape[1])
         # YOUR CODE HERE
         raise NotImplementedError('Linear.forward is yours to write: complete it in nnlib/layers.py (chapter 4, ch04_backprop)')
 
     def backward(self, dout):
+        if np.ndim(dout) > 2:
+            dout = np.asarray(dout, dtype=np.float64)
+            return self._over_positions(self.backward, dout, "backward", self.params["W"].shape[0])
         # YOUR CODE HERE
         raise NotImplementedError('Linear.backward is yours to write: complete it in nnlib/layers.py (chapter 4, ch04_backprop)')
+
+    def _over_positions(self, method, array, name, width):
+        """Apply the 2-D ``method`` to ``array`` ``(N, ..., width)`` flattened to
+        ``(M, width)``, M the number of leading positions, and give the result its leading
+        axes back; W's and b's gradients are thereby summed over every position."""
+        lead = array.shape[:-1] if name == "forward" else self._lead
+        if array.shape != tuple(lead or ()) + (width,):
+            wanted = "(N, T, ...)" if lead is None else lead
+            raise ValueError(f"Linear.{name}: expected shape {wanted} + ({width},) (after a "
+                             f"forward of that sequence); got {array.shape}")
+        out = method(array.reshape(-1, width))
+        self._lead = lead
+        return out.reshape(lead + out.shape[1:])
 
 
 class _Elementwise(Layer):
@@ -371,3 +393,184 @@ class Flatten(Layer):
         if dout.shape != expected:
             raise ValueError(f"Flatten.backward: dout must have shape {expected}; got {dout.shape}")
         return dout.reshape(self._x_shape)
+
+
+class _Recurrent(Layer):
+    """Shared set-up of the recurrent layers: weights, input and state checks.
+
+    ``state_names`` are the forward's initial-state arguments (``h0``, ``c0``); after a
+    forward, ``state`` holds the final states in that order, so ``forward(x_next,
+    *layer.state)`` continues a sequence, and after a backward each ``d<name>`` holds the
+    gradient of the loss with respect to that initial state.
+    """
+
+    state_names = ("h0",)
+
+    def __init__(self, input_size, hidden_size, gates, rng):
+        super().__init__()
+        where = type(self).__name__
+        self.input_size = _conv._count(input_size, "input_size", where, 1)
+        self.hidden_size = _conv._count(hidden_size, "hidden_size", where, 1)
+        rng, rows = np.random.default_rng(rng), gates * self.hidden_size
+        self._weights = (_init.lecun((rows, self.input_size), rng),
+                         _init.lecun((rows, self.hidden_size), rng), np.zeros(rows))
+        self.state = self._caches = None
+
+    def _sequence(self, x, states):
+        """``x`` as float64 ``(N, T, D)`` and the initial states as ``(N, H)`` arrays
+        (zeros where None); a ValueError naming the shapes otherwise."""
+        where, D, H = f"{type(self).__name__}.forward", self.input_size, self.hidden_size
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 3 or x.shape[2] != D or 0 in x.shape:
+            hint = " (one sequence? use x[None])" if x.ndim == 2 else ""
+            raise ValueError(f"{where}: x must have shape (N, T, {D}) with N, T >= 1; got "
+                             f"shape {x.shape}{hint}")
+        N = x.shape[0]
+        arrays = [np.zeros((N, H)) if s is None else np.asarray(s, dtype=np.float64)
+                  for s in states]
+        for name, array in zip(self.state_names, arrays):
+            if array.shape != (N, H):
+                raise ValueError(f"{where}: {name} must have shape (N, H) = {(N, H)}; "
+                                 f"got {array.shape}")
+        return x, arrays
+
+    def _upstream(self, dhs):
+        """``dhs`` as float64 with the shape of the last forward's output."""
+        where = f"{type(self).__name__}.backward"
+        if self._caches is None:
+            raise RuntimeError(f"{where}: call forward first")
+        shape = (self._x_shape[0], self._x_shape[1], self.hidden_size)
+        return _conv.check_gradient(dhs, shape, where)
+
+
+def _time_major(x):
+    """``(N, T, D)`` -> a contiguous ``(T, N, D)`` copy, so that every step's ``x_t`` is one
+    block of memory (faster matrix products than a strided slice ``x[:, t]``)."""
+    return np.ascontiguousarray(x.transpose(1, 0, 2))
+
+
+class RNN(_Recurrent):
+    r"""A tanh recurrent layer over sequences, batch first.
+
+    Parameters
+    ----------
+    input_size : int
+        :math:`D`, features of each time step's input.
+    hidden_size : int
+        :math:`H`, units of the hidden state.
+    rng : numpy.random.Generator, int or None
+        Draws the initial weights (LeCun, :math:`\mathcal N(0, 1/\text{fan-in})`, for
+        each matrix); the bias starts at 0.
+
+    Attributes
+    ----------
+    params : {"W_xh": (H, D), "W_hh": (H, H), "b": (H,)}
+    state : (ndarray,)
+        After ``forward``: ``(h_T,)``, the last hidden state, shape (N, H).
+    dh0 : ndarray, shape (N, H)
+        After ``backward``: :math:`\partial L/\partial h_0`.
+
+    Shape
+    -----
+    x : (N, T, D), h0 : (N, H) or None (zeros) -> hs : (N, T, H), ``hs[:, t]`` being
+    :math:`h_{t+1}` (time counted from 1; :math:`h_0` is the initial state).
+
+    Notes
+    -----
+    Forward: :math:`h_t = \tanh(x_t W_{xh}^\top + h_{t-1} W_{hh}^\top + \mathbf b)` for
+    :math:`t = 1, \dots, T`, one :func:`nnlib.recurrent.rnn_step_forward` per step, the
+    same weights at every step. ``torch.nn.RNN`` computes the same with ``batch_first=True``
+    and its second bias ``b_hh`` set to 0.
+
+    Backward (backpropagation through time) returns :math:`\partial L/\partial x` from
+    :math:`\partial L/\partial \text{hs}`, sets ``grads`` for the three parameters and
+    ``dh0``. Deriving it is chapter 7's exercise.
+    """
+
+    def __init__(self, input_size, hidden_size, rng=None):
+        super().__init__(input_size, hidden_size, 1, rng)
+        self.params = dict(zip(("W_xh", "W_hh", "b"), self._weights))
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.dh0 = None
+
+    def forward(self, x, h0=None):
+        x, (h,) = self._sequence(x, (h0,))
+        N, T, _ = self._x_shape = x.shape
+        p, hs, self._caches = self.params, np.empty((N, T, self.hidden_size)), []
+        for t, x_t in enumerate(_time_major(x)):
+            h, cache = _recurrent.rnn_step_forward(x_t, h, p["W_xh"], p["W_hh"], p["b"])
+            hs[:, t] = h
+            self._caches.append(cache)
+        self.state = (h,)
+        return hs
+
+    def backward(self, dhs):
+        dhs = self._upstream(dhs)
+        # YOUR CODE HERE
+        raise NotImplementedError('RNN.backward is yours to write: complete it in nnlib/layers.py (chapter 7, ch07_rnn)')
+
+
+class LSTM(_Recurrent):
+    r"""A long short-term memory layer over sequences, batch first; gates stacked in the
+    order i, f, g, o (as in PyTorch).
+
+    Parameters
+    ----------
+    input_size : int
+        :math:`D`.
+    hidden_size : int
+        :math:`H`.
+    rng : numpy.random.Generator, int or None
+        Draws the initial weights (LeCun for each matrix). The bias starts at 0 except
+        the forget gate's block, which starts at 1, so that at first the cell keeps most
+        of its memory.
+
+    Attributes
+    ----------
+    params : {"W_x": (4H, D), "W_h": (4H, H), "b": (4H,)}
+        Rows ``0:H`` input gate, ``H:2H`` forget gate, ``2H:3H`` candidate, ``3H:4H``
+        output gate.
+    state : (ndarray, ndarray)
+        After ``forward``: ``(h_T, c_T)``, each (N, H).
+    dh0, dc0 : ndarray, shape (N, H)
+        After ``backward``: the gradients with respect to the initial states.
+
+    Shape
+    -----
+    x : (N, T, D), h0 and c0 : (N, H) or None (zeros) -> hs : (N, T, H).
+
+    Notes
+    -----
+    Each step is :func:`nnlib.recurrent.lstm_step_forward`:
+    :math:`c_t = f \odot c_{t-1} + i \odot g` and :math:`h_t = o \odot \tanh c_t`, the
+    gates computed from :math:`x_t` and :math:`h_{t-1}`. Only ``hs`` leaves the layer;
+    the cell states are internal. ``torch.nn.LSTM`` with ``batch_first=True`` and
+    ``b_hh`` = 0 computes the same. Backward returns :math:`\partial L/\partial x` and
+    sets ``grads``, ``dh0`` and ``dc0`` (chapter 7's optional exercise).
+    """
+
+    state_names = ("h0", "c0")
+
+    def __init__(self, input_size, hidden_size, rng=None):
+        super().__init__(input_size, hidden_size, 4, rng)
+        self.params = dict(zip(("W_x", "W_h", "b"), self._weights))
+        H = self.hidden_size
+        self.params["b"][H:2 * H] = 1.0
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.dh0 = self.dc0 = None
+
+    def forward(self, x, h0=None, c0=None):
+        x, (h, c) = self._sequence(x, (h0, c0))
+        N, T, _ = self._x_shape = x.shape
+        p, hs, self._caches = self.params, np.empty((N, T, self.hidden_size)), []
+        for t, x_t in enumerate(_time_major(x)):
+            h, c, cache = _recurrent.lstm_step_forward(x_t, h, c, p["W_x"], p["W_h"], p["b"])
+            hs[:, t] = h
+            self._caches.append(cache)
+        self.state = (h, c)
+        return hs
+
+    def backward(self, dhs):
+        dhs = self._upstream(dhs)
+        # YOUR CODE HERE
+        raise NotImplementedError('LSTM.backward is yours to write: complete it in nnlib/layers.py (chapter 7, ch07_rnn)')

@@ -135,3 +135,85 @@ def plot_per_layer(ax, values, label=None, logy=True, marker="o", **style):
     ax.set_xticks(layers)
     ax.set_xlabel("layer")
     return line
+
+
+def _panels(axes_or_fig, count, ncols):
+    """``count`` axes: the first ``count`` of an array of axes (any extra ones are hidden),
+    or a new grid of ``ceil(count / ncols)`` rows on a figure."""
+    if hasattr(axes_or_fig, "add_subplot"):
+        nrows = -(-count // ncols)
+        axes = [axes_or_fig.add_subplot(nrows, ncols, k + 1) for k in range(count)]
+    else:
+        axes = list(np.ravel(axes_or_fig))
+        if len(axes) < count:
+            raise ValueError(f"need at least {count} axes to draw {count} panels; got {len(axes)}")
+        for ax in axes[count:]:
+            ax.set_axis_off()
+    for ax in axes[:count]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return axes[:count]
+
+
+def plot_filters(axes_or_fig, W, ncols=None, cmap="RdBu_r"):
+    """A grid of convolution filters, one panel per filter and input channel.
+
+    Parameters
+    ----------
+    axes_or_fig : matplotlib Figure or array of Axes
+        A figure gets a new grid; with axes, panel ``f * C + c`` is drawn on the
+        ``f * C + c``-th axis (row-major) and extra axes are hidden.
+    W : array_like, shape (F, C, kh, kw)
+        A filter bank, e.g. ``Conv2d.params["W"]``.
+    ncols : int or None
+        Columns of a new grid; default ``C`` when ``C > 1`` (one row per filter), else
+        ``min(F, 8)``.
+    cmap : str
+        A diverging colour map: white is 0.
+
+    Returns
+    -------
+    list of AxesImage
+        One per panel. All share the colour scale ``[-m, m]`` with ``m = max |W|``, so
+        colours compare across filters and 0 sits in the middle.
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 4:
+        raise ValueError(f"plot_filters: W must have shape (F, C, kh, kw); got {W.shape}")
+    F, C = W.shape[:2]
+    axes = _panels(axes_or_fig, F * C, ncols or (C if C > 1 else min(F, 8)))
+    m = float(np.abs(W).max()) or 1.0
+    return [ax.imshow(W[k // C, k % C], cmap=cmap, vmin=-m, vmax=m)
+            for k, ax in enumerate(axes)]
+
+
+def plot_feature_maps(axes_or_fig, maps, ncols=8, cmap="viridis", titles=None):
+    """One image's feature maps (the channels of a layer's output), one panel each.
+
+    Parameters
+    ----------
+    axes_or_fig : matplotlib Figure or array of Axes
+        As in :func:`plot_filters`.
+    maps : array_like, shape (C, H, W)
+        E.g. ``layer.forward(x)[n]``.
+    ncols : int
+        Columns of a new grid.
+    cmap : str
+    titles : sequence of str or None
+        One per channel; default "channel c".
+
+    Returns
+    -------
+    list of AxesImage
+        One per channel, all on the common colour scale ``[min, max]`` of ``maps``.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    if maps.ndim != 3:
+        raise ValueError(f"plot_feature_maps: maps must have shape (C, H, W); got {maps.shape}")
+    axes = _panels(axes_or_fig, len(maps), min(ncols, len(maps)))
+    lo, hi = float(maps.min()), float(maps.max())
+    images = []
+    for c, ax in enumerate(axes):
+        images.append(ax.imshow(maps[c], cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1))
+        ax.set_title(titles[c] if titles is not None else f"channel {c}", fontsize=8)
+    return images

@@ -64,6 +64,46 @@ def binary_cross_entropy(p, target):
     return loss, (p - target) / (p * (1.0 - p)) / n
 
 
+def sigmoid_cross_entropy(logits, target):
+    r"""Binary cross-entropy of the sigmoid of ``logits``, computed from the logits.
+
+    :math:`L = \frac{1}{N} \sum_n \sum_k \left[ \max(z_{nk}, 0) - t_{nk} z_{nk}
+    + \log\left(1 + e^{-\lvert z_{nk} \rvert}\right) \right]`,
+
+    which equals ``binary_cross_entropy(sigmoid(logits), target)`` without ever taking
+    the logarithm of a probability.
+
+    Parameters
+    ----------
+    logits : array_like, shape (N, ...)
+        Weighted inputs :math:`z` of sigmoid outputs; any finite size (1e4 is fine).
+    target : array_like, same shape as ``logits``
+        Targets, usually 0 or 1.
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray, shape of ``logits``
+        :math:`\partial L / \partial z = (\sigma(z) - t) / N`.
+
+    Notes
+    -----
+    Per entry, :math:`-t \log \sigma(z) - (1 - t) \log(1 - \sigma(z)) = \log(1 + e^{z}) - t z`,
+    because :math:`\log \sigma(z) = z - \log(1 + e^{z})` and
+    :math:`\log(1 - \sigma(z)) = -\log(1 + e^{z})`. Writing
+    :math:`\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-\lvert z \rvert})` keeps the
+    exponent at most 0, so nothing overflows and ``log1p`` keeps the small term accurate.
+    """
+    logits, target = _pair(logits, target, "sigmoid_cross_entropy")
+    if not np.all(np.isfinite(logits)):
+        raise ValueError("sigmoid_cross_entropy: logits must be finite")
+    n = len(logits)
+    e = np.exp(-np.abs(logits))  # in (0, 1]: never overflows
+    per_entry = np.maximum(logits, 0.0) - target * logits + np.log1p(e)
+    probs = np.where(logits >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # sigmoid(logits)
+    return float(np.sum(per_entry)) / n, (probs - target) / n
+
+
 def softmax_cross_entropy(logits, labels):
     r"""Cross-entropy of the softmax of ``logits`` against integer class labels.
 
@@ -71,23 +111,31 @@ def softmax_cross_entropy(logits, labels):
 
     Parameters
     ----------
-    logits : array_like, shape (N, K)
-        Unnormalised scores, one row per example; any finite size (1e4 is fine).
-    labels : array_like of int, shape (N,)
-        Class indices in ``0 .. K-1``.
+    logits : array_like, shape (N, K) or (N, T, K)
+        Unnormalised scores, one row per example; any finite size (1e4 is fine). More
+        leading axes, such as the time steps of a sequence, are more examples: the loss
+        is the mean over all :math:`M = N T` positions.
+    labels : array_like of int, shape (N,) or (N, T)
+        Class indices in ``0 .. K-1``, the shape of ``logits`` without its last axis.
 
     Returns
     -------
     loss : float
-    dlogits : ndarray, shape (N, K)
-        :math:`(\mathrm{softmax}(Z) - Y_{\text{onehot}}) / N`.
+    dlogits : ndarray, shape of ``logits``
+        :math:`(\mathrm{softmax}(Z) - Y_{\text{onehot}}) / N` (divided by :math:`M`, the
+        number of positions, for a sequence).
 
     Notes
     -----
     The loss is computed from the log-softmax (shift by the row maximum), never from
-    the logarithm of a probability that may have underflowed to 0.
+    the logarithm of a probability that may have underflowed to 0. A sequence's logits
+    are flattened to :math:`(M, K)`, so the 2-D formula serves every shape.
     """
     logits, labels = _logits_and_labels(logits, labels)
+    if logits.ndim > 2:  # (N, T, K): every position is one more example of the mean
+        K = logits.shape[-1]
+        loss, dlogits = softmax_cross_entropy(logits.reshape(-1, K), labels.reshape(-1))
+        return loss, dlogits.reshape(logits.shape)
     # Given: the course's solution of chapter 3 (ch03_softmax). To use your own, copy this file from your previous exercise folder (see README.md).
     n = logits.shape[0]
     rows = np.arange(n)
@@ -172,11 +220,12 @@ def _pair(a, b, where):
 
 def _logits_and_labels(logits, labels):
     logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
-    if logits.ndim != 2 or labels.shape != (logits.shape[0],) or logits.shape[0] == 0:
+    if logits.ndim < 2 or labels.shape != logits.shape[:-1] or labels.size == 0:
         raise ValueError(f"softmax_cross_entropy: logits must be (N, K) and labels (N,) with "
-                         f"N >= 1; got {logits.shape} and {labels.shape}")
-    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= logits.shape[1]:
-        raise ValueError(f"softmax_cross_entropy: labels must be integers in 0..{logits.shape[1] - 1}; "
+                         f"N >= 1, or (N, T, K) and (N, T) for sequences (labels: the shape of "
+                         f"logits without its last axis); got {logits.shape} and {labels.shape}")
+    if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= logits.shape[-1]:
+        raise ValueError(f"softmax_cross_entropy: labels must be integers in 0..{logits.shape[-1] - 1}; "
                          f"got dtype {labels.dtype}, range {labels.min()}..{labels.max()}")
     return logits, labels
 
