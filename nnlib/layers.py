@@ -539,7 +539,8 @@ class RNN(_Recurrent):
             grads["W_xh"] += dW_xh
             grads["W_hh"] += dW_hh
             grads["b"] += db
-        self.grads, self.dh0 = grads, dh
+        self.grads.update(grads)
+        self.dh0 = dh
         return dx
         ### END SOLUTION
 
@@ -615,6 +616,7 @@ class LSTM(_Recurrent):
             grads["W_x"] += dW_x
             grads["W_h"] += dW_h
             grads["b"] += db
-        self.grads, self.dh0, self.dc0 = grads, dh, dc
+        self.grads.update(grads)
+        self.dh0, self.dc0 = dh, dc
         return dx
         ### END SOLUTION

@@ -1,5 +1,5 @@
-"""The held-out digits and Fashion-MNIST images: images no student release contains, for
-the trusted judges.
+"""The held-out digits and Fashion-MNIST images (images no student release contains) and
+chapter 7's fresh adding-problem sequences, for the trusted judges.
 
 Only trusted code in the grading worker may call :func:`digits` and :func:`fashion_mnist`;
 the sandbox never sees the files (``nncourse/heldout/README.md``).
@@ -42,3 +42,22 @@ def fashion_mnist():
     with np.load(FASHION_HELDOUT_FILE) as f:
         images, labels = f["images"], f["labels"]
     return images[:, None].astype(np.float64) / 255.0, labels.astype(np.int64)
+
+
+# The adding problem's held-out sequences are drawn afresh for every graded run, from the
+# case's seed mixed with this salt: the seed crosses into the sandbox (it seeds the
+# student's training run), the salt never does, so the sandbox cannot rebuild them.
+ADDING_SALT = 0x7A3D_C0DE_0717
+
+
+def adding_sequences(reference, seed, n_samples, seq_len):
+    """Fresh adding-problem sequences for chapter 7's trusted judge: ``reference``'s
+    ``data.adding_problem`` drawn from ``seed`` mixed with :data:`ADDING_SALT`.
+
+    Returns
+    -------
+    X : ndarray, shape (n_samples, seq_len, 2)
+    y : ndarray, shape (n_samples, 1)
+    """
+    rng = np.random.default_rng([int(seed), ADDING_SALT])
+    return reference.data.adding_problem(n_samples, seq_len, rng=rng)
