@@ -75,8 +75,8 @@ def _parser():
     p.add_argument("--out", type=Path, metavar="DIR", help="default: <repo>/dist/student")
     p.add_argument("--book", type=Path, metavar="HTML",
                    help="a built book to use (default: _build/html, rebuilt first unless it is "
-                        "newer than every page, _config.yml, _toc.yml, intro.md, nnlib/ and "
-                        "requirements.txt)")
+                        "newer than every page, _config.yml, _toc.yml, intro.md, "
+                        "references.bib, nnlib/ and requirements.txt)")
     p.set_defaults(run=_student)
     return parser
 
