@@ -429,7 +429,7 @@ def _model_problem(got):
     kind = recurrent.get("type") if isinstance(recurrent, dict) else None
     if not isinstance(kind, str) or kind not in RECURRENT_KEYS:
         return "the first item train_adding returns must be an nnlib.layers.RNN or an nnlib.layers.LSTM"
-    if not isinstance(head, dict) or head.get("type") != "Linear":
+    if not isinstance(head, dict) or not isinstance(head.get("type"), str) or head["type"] != "Linear":
         return "the second item train_adding returns must be an nnlib.layers.Linear (the head)"
     params, gates = recurrent.get("params"), 4 if kind == "LSTM" else 1
     W_in, W_rec, b = (params.get(k) if isinstance(params, dict) else None for k in RECURRENT_KEYS[kind])
@@ -442,7 +442,8 @@ def _model_problem(got):
         return (f"the {kind}'s parameters have the wrong shapes: for hidden size H its weights must be "
                 f"({gates * H if gates > 1 else 'H'}, 2) and ({'4H' if gates > 1 else 'H'}, H) and its bias "
                 f"({'4H' if gates > 1 else 'H'},) (the adding problem has D = 2 inputs per step)")
-    W, bh = (head.get("params") or {}).get("W"), (head.get("params") or {}).get("b")
+    head_params = head.get("params") if isinstance(head.get("params"), dict) else {}
+    W, bh = head_params.get("W"), head_params.get("b")
     if not (_numbers(W) and _numbers(bh) and W.shape == (1, H) and bh.shape == (1,)):
         return f"the head must be a Linear({H}, 1): W of shape (1, {H}) and b of shape (1,)"
     if not all(np.all(np.isfinite(a)) for a in (W_in, W_rec, b, W, bh)):
