@@ -31,7 +31,9 @@ GRADES_COLUMNS = ("student_id", "assignment", "autograded_score", "autograded_ma
                   "needs_manual_grading", "status")
 PROGRESS_COLUMNS = ("student_id", "assignment", "topic", "points", "max_points", "passed",
                     "state", "students_passed", "students", "pass_rate")
-STATES = ("pass", "partial", "fail", "not submitted")
+# "ungraded": a topic whose tests are all worth 0 points (an optional task, such as chapter 7's
+# LSTM); the gradebook holds scores only, so whether they passed is in the feedback alone.
+STATES = ("pass", "partial", "fail", "not submitted", "ungraded")
 
 
 # --- what each chapter grades: from the source notebooks --------------------------------
@@ -284,7 +286,9 @@ def _topic_result(student, assignment, topic, cells, grades):
     if grades is None:
         return TopicResult(student, assignment, topic, 0.0, max_points, "not submitted")
     points = sum(_score(grades, c) for c in tests)
-    if all(_score(grades, c) >= c.points for c in tests):
+    if max_points == 0:
+        state = "ungraded"
+    elif all(_score(grades, c) >= c.points for c in tests):
         state = "pass"
     else:
         state = "partial" if points > 0 else "fail"
@@ -318,7 +322,7 @@ def _by_topic(results):
 # --- the plot ----------------------------------------------------------------------------
 
 STATE_COLORS = {"pass": "#2e8b57", "partial": "#f2c14e", "fail": "#c8423b",
-                "not submitted": "#c9c9c9"}
+                "not submitted": "#c9c9c9", "ungraded": "#8fa8c8"}
 MAX_STUDENT_ROWS = 60
 
 

@@ -304,3 +304,18 @@ def test_the_rebuilt_model_predicts_as_the_original(reference):
         rebuilt = ch07.rebuild(reference, got)
         assert ch07.heldout_mse(reference, *rebuilt, X, y) == pytest.approx(
             float(np.mean((head.forward(layer.forward(X)[:, -1]) - y) ** 2)), rel=1e-12)
+
+
+def test_the_progress_report_calls_a_0_point_topic_ungraded_not_passed():
+    """The gradebook scores a 0-point cell 0 whether it passed or not: the report must not
+    call the optional LSTM topics passed."""
+    from types import SimpleNamespace
+
+    from nncourse.report import STATES, GradedCell, _topic_result
+
+    cells = [GradedCell("test_lstm_backward", 0.0, False, "layers.LSTM.backward"),
+             GradedCell("test_rnn_backward", 2.0, False, "layers.RNN.backward")]
+    grades = {name: SimpleNamespace(score=0.0) for name in ("test_lstm_backward", "test_rnn_backward")}
+    lstm = _topic_result("s", CHAPTER.id, "layers.LSTM.backward", cells, grades)
+    rnn = _topic_result("s", CHAPTER.id, "layers.RNN.backward", cells, grades)
+    assert (lstm.state, rnn.state) == ("ungraded", "fail") and "ungraded" in STATES
