@@ -211,7 +211,8 @@ def test_backward_sets_the_entries_of_the_grads_dict_an_optimizer_holds(referenc
 def _solution_function(repo, reference):
     """``train_adding`` as the solution cell defines it, run on the reference."""
     source = nbformat.read(CHAPTER.source_notebook(repo), 4)
-    cell = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "adding_solution")
+    cell = next(c for c in source.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "adding_solution")
     namespace = {"np": np, "RNN": reference.layers.RNN, "Linear": reference.layers.Linear,
                  "SGD": reference.optim.SGD, "mse": reference.losses.mse,
                  "clip_grad_norm": reference.optim.clip_grad_norm}
@@ -270,8 +271,8 @@ def test_judge_rejects_forbidden_layers_wrong_shapes_and_models_too_large(refere
 @pytest.mark.parametrize("part", ["found", "pair", "type", "params", "head type", "head params"])
 def test_judge_refuses_arrays_where_it_expects_a_flag_a_name_or_a_dict(reference, part):
     L = reference.layers
-    got = ch07.probe_adding_training(reference, {"seed": 0},
-                                     {"train_adding": lambda *a: (L.RNN(2, 4, rng=0), L.Linear(4, 1, rng=0))})
+    pair = lambda *a: (L.RNN(2, 4, rng=0), L.Linear(4, 1, rng=0))  # noqa: E731
+    got = ch07.probe_adding_training(reference, {"seed": 0}, {"train_adding": pair})
     if part == "type":
         got["recurrent"]["type"] = np.zeros(2)
     elif part == "params":

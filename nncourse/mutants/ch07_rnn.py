@@ -31,7 +31,8 @@ MUTANTS = [
     Mutant(STEP_BACK, "dW_hh-uses-h_t", "dz.T @ h_prev", "dz.T @ h_t",
            "W_hh multiplies the PREVIOUS state in the forward formula, so its gradient pairs the "
            "gradient at the pre-activation with h_{t-1} (from the cache), not with the new state h_t."),
-    Mutant(STEP_BACK, "tanh-derivative-of-pre-activation", "(1.0 - h_t ** 2)", "(1.0 - np.arctanh(h_t) ** 2)",
+    Mutant(STEP_BACK, "tanh-derivative-of-pre-activation", "(1.0 - h_t ** 2)",
+           "(1.0 - np.arctanh(h_t) ** 2)",
            "tanh'(z) = 1 - tanh(z)^2 is written with the OUTPUT h_t = tanh(z), not the pre-activation z: "
            "1 - z^2 is not the derivative of tanh."),
     Mutant(STEP_BACK, "tanh-applied-to-output", "(1.0 - h_t ** 2)", "(1.0 - np.tanh(h_t) ** 2)",
@@ -48,7 +49,8 @@ MUTANTS = [
            "b is added to every example of the batch, so its gradient is the SUM over the batch of the "
            "gradient at the pre-activation (the loss already takes the batch mean)."),
     # RNN.backward (backpropagation through time)
-    Mutant(BPTT, "recurrent-term-dropped", "rnn_step_backward(dhs[:, t] + dh,", "rnn_step_backward(dhs[:, t],",
+    Mutant(BPTT, "recurrent-term-dropped", "rnn_step_backward(dhs[:, t] + dh,",
+           "rnn_step_backward(dhs[:, t],",
            "h_t reaches the loss along two paths: through this step's output (dhs[:, t]) and through "
            "h_{t+1}, the later steps. The step backward must receive the sum of both; keeping only "
            "the first truncates backpropagation to one step."),
@@ -73,7 +75,8 @@ MUTANTS = [
     Mutant(CLIP, "norm-after-clipping", "return norm", "return min(norm, max_norm)",
            "Return the global norm measured BEFORE clipping (it is what you monitor to see the "
            "gradients explode), not the norm after it."),
-    Mutant(CLIP, "per-array-norm", "g *= max_norm / norm", "g *= min(1.0, max_norm / np.sqrt(np.sum(g * g)))",
+    Mutant(CLIP, "per-array-norm", "g *= max_norm / norm",
+           "g *= min(1.0, max_norm / np.sqrt(np.sum(g * g)))",
            "The norm is global: one norm over all the entries of all the arrays together, and one "
            "common factor for every array, not a norm and a factor per array."),
     Mutant(CLIP, "not-in-place", "g *= max_norm / norm", "g = g * (max_norm / norm)",
@@ -116,7 +119,8 @@ MUTANTS = [
            "returned by step t+1 to dhs[:, t]."),
     Mutant(LSTM_BPTT, "time-loop-forwards", "in reversed(range(dhs.shape[1]))", "in range(dhs.shape[1])",
            "Backpropagation through time runs from the last step to the first."),
-    Mutant(LSTM_BPTT, "dc0-missing", "self.dh0, self.dc0 = dh, dc", "self.dh0, self.dc0 = dh, np.zeros_like(dc)",
+    Mutant(LSTM_BPTT, "dc0-missing", "self.dh0, self.dc0 = dh, dc",
+           "self.dh0, self.dc0 = dh, np.zeros_like(dc)",
            "c0 feeds the first step as c_{t-1} feeds step t: dc0 is the dc_prev that the first step's "
            "backward returns."),
 ]

@@ -91,14 +91,16 @@ def visible_rnn_step_cases(rng, reference):
     hand = {"x": [[1.0]], "h_prev": [[0.5, -1.0]], "W_xh": [[0.5], [-1.0]],
             "W_hh": [[1.0, 0.0], [2.0, 1.0]], "b": [0.0, 0.5]}
     seeded = np.random.default_rng(70)
-    random = dict(x=seeded.normal(size=(2, 3)), h_prev=seeded.normal(size=(2, 4)), **rnn_weights(seeded, 3, 4))
+    random = dict(x=seeded.normal(size=(2, 3)), h_prev=seeded.normal(size=(2, 4)),
+                  **rnn_weights(seeded, 3, 4))
     return [hand, random]
 
 
 def _rnn_step_case(rng):
     D, H = _sizes(rng)
     N = _batch(rng)
-    return dict(x=rng.normal(size=(N, D)), h_prev=rng.uniform(-0.9, 0.9, size=(N, H)), **rnn_weights(rng, D, H))
+    return dict(x=rng.normal(size=(N, D)), h_prev=rng.uniform(-0.9, 0.9, size=(N, H)),
+                **rnn_weights(rng, D, H))
 
 
 def hidden_rnn_step_forward_cases(rng, reference):
@@ -120,9 +122,11 @@ def probe_rnn_step_backward(nnlib, case, namespace):
 
 def _with_step_cache(rng, reference, case):
     """The case with h_t from the reference's step and a random upstream dh."""
-    x, h_prev, W_xh, W_hh, b = (np.asarray(case[k], dtype=np.float64) for k in ("x", "h_prev", "W_xh", "W_hh", "b"))
+    x, h_prev, W_xh, W_hh, b = (np.asarray(case[k], dtype=np.float64)
+                                for k in ("x", "h_prev", "W_xh", "W_hh", "b"))
     h_t, _ = reference.recurrent.rnn_step_forward(x, h_prev, W_xh, W_hh, b)
-    return {"x_t": x, "h_prev": h_prev, "W_xh": W_xh, "W_hh": W_hh, "h_t": h_t, "dh": rng.normal(size=h_t.shape)}
+    return {"x_t": x, "h_prev": h_prev, "W_xh": W_xh, "W_hh": W_hh, "h_t": h_t,
+            "dh": rng.normal(size=h_t.shape)}
 
 
 def visible_rnn_step_backward_cases(rng, reference):
@@ -175,7 +179,8 @@ class StepScript:
 def _run_loop(nnlib, case, lstm):
     """Build the layer with the case's weights, run forward(x, h0[, c0]) and backward(dhs)
     with scripted steps; what backward returned and set, and what the steps received."""
-    names = ("lstm_step_forward", "lstm_step_backward") if lstm else ("rnn_step_forward", "rnn_step_backward")
+    kind = "lstm" if lstm else "rnn"
+    names = (f"{kind}_step_forward", f"{kind}_step_backward")
     x, dhs, h0 = _arrays(case, "x", "dhs", "h0")
     N, T, D = x.shape
     H = h0.shape[1]
@@ -216,7 +221,8 @@ def probe_rnn_backward(nnlib, case, namespace):
 def loop_case(rng, N, T, D, H, lstm=False):
     """Weights, x, h0 (and c0), dhs, the scripted states and per-step gradients."""
     G = 4 * H if lstm else H
-    case = {"x": rng.normal(size=(N, T, D)), "h0": rng.normal(size=(N, H)), "dhs": rng.normal(size=(N, T, H))}
+    case = {"x": rng.normal(size=(N, T, D)), "h0": rng.normal(size=(N, H)),
+            "dhs": rng.normal(size=(N, T, H))}
     keys = ("W_x", "W_h", "b") if lstm else ("W_xh", "W_hh", "b")
     for key, shape in zip(keys, ((G, D), (G, H), (G,))):
         case[key] = rng.normal(size=shape)
@@ -231,7 +237,8 @@ def loop_case(rng, N, T, D, H, lstm=False):
 
 def visible_rnn_backward_cases(rng, reference):
     """N = 2, T = 3, D = 3, H = 4 (seed 72) and N = 1, T = 1, D = 2, H = 3 (seed 73)."""
-    return [loop_case(np.random.default_rng(72), 2, 3, 3, 4), loop_case(np.random.default_rng(73), 1, 1, 2, 3)]
+    return [loop_case(np.random.default_rng(72), 2, 3, 3, 4),
+            loop_case(np.random.default_rng(73), 1, 1, 2, 3)]
 
 
 def _hidden_loop_cases(rng, lstm):
