@@ -27,7 +27,7 @@ check: $(STAMP)
 
 # The student edition, dist/student/ (nncourse student). It reuses the book in _build/html
 # when that is newer than every input of the book (pages, _config.yml, _toc.yml, intro.md,
-# references.bib, nnlib/, requirements.txt) and otherwise builds the book first, as
+# references.bib, _static/, nnlib/, requirements.txt) and otherwise builds the book first, as
 # `make book` does.
 .PHONY: student
 student: $(STAMP) $(WIDGETS)

@@ -22,8 +22,8 @@ from myst_nb.core.read import read_myst_markdown_notebook
 STUDENT_PACKAGES = ("numpy", "matplotlib", "ipywidgets", "tqdm", "ipython", "ipykernel", "jupyterlab")
 OWN_PINS = {"jupyterlab": "jupyterlab==4.6.6"}  # for packages requirements.txt does not pin
 # Everything the built book depends on: the pages execute the reference nnlib.
-BOOK_INPUTS = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "book", "nnlib",
-               "requirements.txt")
+BOOK_INPUTS = ("_config.yml", "_toc.yml", "intro.md", "references.bib", "_static", "book",
+               "nnlib", "requirements.txt")
 MARKER = ".nncourse-student-edition"  # marks a folder this command may replace
 IGNORED = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
 

@@ -144,3 +144,48 @@ def test_chapter_renders_math_and_figures_offline(site, served, page):
     shot.mkdir(parents=True, exist_ok=True)
     chromium("--window-size=1280,4000", f"--screenshot={shot / Path(page).with_suffix('.png').name}",
              f"{served}/{page}")
+
+
+EXPLORER_PAGES = [page for page in CHAPTER_PAGES
+                  if "_explorer(" in (REPO / page.replace(".html", ".md")).read_text()]
+
+
+def shown_pictures(browser):
+    """The ``src`` of every explorer picture the page shows (the others wait in hidden
+    Stack pages), in page order."""
+    from selenium.webdriver.common.by import By
+
+    return [img.get_attribute("src") for img in
+            browser.find_elements(By.CSS_SELECTOR, ".widget-image") if img.is_displayed()]
+
+
+def test_every_chapter_from_one_on_has_an_explorer():
+    assert len(EXPLORER_PAGES) >= 6, EXPLORER_PAGES
+
+
+@pytest.mark.parametrize("page", EXPLORER_PAGES)
+def test_explorer_moves_in_the_static_book_without_network(site, served, browser, page):
+    """No kernel and no network: the widget manager the site serves draws the page's
+    explorers from the embedded state, one picture each, and moving the first slider shows
+    another picture, with no error from the widget scripts."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get_log("browser")                       # start with an empty console
+    browser.get(f"{served}/{page}")
+    WebDriverWait(browser, 30).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, ".widget-slider .noUi-handle"),
+        "the explorer was not drawn: no slider on the page")
+    before = shown_pictures(browser)
+    assert before and all(src.startswith("blob:") for src in before), before
+    handle = browser.find_element(By.CSS_SELECTOR, ".widget-slider .noUi-handle")
+    handle.click()
+    handle.send_keys(Keys.ARROW_RIGHT)
+    WebDriverWait(browser, 10).until(lambda b: shown_pictures(b) != before,
+                                     "moving the slider did not change the picture")
+    after = shown_pictures(browser)
+    assert len(after) == len(before) and sum(a != b for a, b in zip(after, before)) == 1
+    errors = [entry["message"] for entry in browser.get_log("browser")
+              if entry["level"] == "SEVERE" and "/_static/widget" in entry["message"]]
+    assert not errors, errors
