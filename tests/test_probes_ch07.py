@@ -320,3 +320,12 @@ def test_the_progress_report_calls_a_0_point_topic_ungraded_not_passed():
     lstm = _topic_result("s", CHAPTER.id, "layers.LSTM.backward", cells, grades)
     rnn = _topic_result("s", CHAPTER.id, "layers.RNN.backward", cells, grades)
     assert (lstm.state, rnn.state) == ("ungraded", "fail") and "ungraded" in STATES
+
+
+def test_the_scripted_step_takes_its_arguments_by_keyword_too():
+    script = ch07.StepScript([[np.zeros((1, 2))]], [[np.ones((1, 1))] * 5], 1)
+    _, token = script.forward(np.zeros((1, 1)), np.zeros((1, 2)))
+    assert len(script.backward(dh_t=np.ones((1, 2)), cache=token)) == 5
+    assert script.backward_calls[0][0] == 0
+    with pytest.raises(TypeError):
+        script.backward(np.ones((1, 2)))

@@ -165,7 +165,11 @@ class StepScript:
         self.forward_calls += 1
         return (*[np.array(s) for s in self.states[t]], ["step", t])
 
-    def backward(self, *args):
+    def backward(self, *args, **kwargs):
+        names = ("dh_t", "dc_t", "cache") if self.n_states == 2 else ("dh_t", "cache")
+        args = list(args) + [kwargs[name] for name in names[len(args):] if name in kwargs]
+        if len(args) != len(names):
+            raise TypeError(f"the step backward takes {', '.join(names)}")
         *upstream, cache = args
         if len(self.backward_calls) >= len(self.grads):
             raise RuntimeError("a scripted step was called more often than the test expects")
