@@ -68,6 +68,10 @@ MUTANTS = [
            "h0 feeds the first step exactly as h_{t-1} feeds step t: dL/dh0 is the dh_prev that the "
            "first step's backward returns (not zero, and it is what a truncated BPTT or a stacked "
            "layer needs)."),
+    Mutant(BPTT, "grads-dict-replaced", "self.grads.update(grads)", "self.grads = grads",
+           "Set the entries of the layer's existing grads dict (self.grads['W_hh'] = ...): an optimiser "
+           "built before training holds that dict, and a new one would leave it stepping with stale "
+           "gradients (the recurrent layer would never learn)."),
     # clip_grad_norm
     Mutant(CLIP, "per-element", "g *= max_norm / norm", "np.clip(g, -max_norm, max_norm, out=g)",
            "Clipping by the norm rescales ALL the gradients by the same factor max_norm / ||g||, so the "
@@ -119,6 +123,9 @@ MUTANTS = [
            "returned by step t+1 to dhs[:, t]."),
     Mutant(LSTM_BPTT, "time-loop-forwards", "in reversed(range(dhs.shape[1]))", "in range(dhs.shape[1])",
            "Backpropagation through time runs from the last step to the first."),
+    Mutant(LSTM_BPTT, "grads-dict-replaced", "self.grads.update(grads)", "self.grads = grads",
+           "Set the entries of the layer's existing grads dict: an optimiser built before training "
+           "holds that dict."),
     Mutant(LSTM_BPTT, "dc0-missing", "self.dh0, self.dc0 = dh, dc",
            "self.dh0, self.dc0 = dh, np.zeros_like(dc)",
            "c0 feeds the first step as c_{t-1} feeds step t: dc0 is the dc_prev that the first step's "

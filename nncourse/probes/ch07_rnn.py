@@ -195,6 +195,8 @@ def _run_loop(nnlib, case, lstm):
     script = StepScript(case["states"], case["step_grads"], 2 if lstm else 1)
     states = (h0, np.array(case["c0"], dtype=np.float64)) if lstm else (h0,)
 
+    held = layer.grads  # what an optimiser built before training holds
+
     def run():
         layer.forward(x, *states)
         return layer.backward(dhs)
@@ -208,6 +210,7 @@ def _run_loop(nnlib, case, lstm):
     if lstm:
         out["dc_handed_to_each_step"] = [upstream[1] for _, upstream in calls]
     out.update({"dx": _floats(dx), "grads": {k: _floats(grads.get(k)) for k in keys},
+                "grads_set_in_the_dict_an_optimiser_holds": grads is held,
                 "dh0": _floats(getattr(layer, "dh0", None))})
     if lstm:
         out["dc0"] = _floats(getattr(layer, "dc0", None))
@@ -218,7 +221,7 @@ def _run_loop(nnlib, case, lstm):
 def probe_rnn_backward(nnlib, case, namespace):
     """``RNN.forward(x, h0)`` then ``backward(dhs)`` with scripted steps: which step each
     call of the step backward received and the dh it was handed (in call order), dx,
-    grads, dh0, and dhs afterwards."""
+    grads (and whether they are in the dict the layer had before), dh0, and dhs afterwards."""
     return _run_loop(nnlib, case, lstm=False)
 
 
