@@ -217,3 +217,56 @@ def plot_feature_maps(axes_or_fig, maps, ncols=8, cmap="viridis", titles=None):
         images.append(ax.imshow(maps[c], cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1))
         ax.set_title(titles[c] if titles is not None else f"channel {c}", fontsize=8)
     return images
+
+
+def _node(ax, xy, text, colour):
+    """A rounded box with a TeX label, centred at ``xy``."""
+    ax.text(*xy, text, ha="center", va="center", fontsize=11, zorder=3,
+            bbox=dict(boxstyle="round,pad=0.35", fc=colour, ec="0.3"))
+
+
+def _edge(ax, start, end, label=None, offset=(0.12, 0.0), style="-|>", rad=0.0):
+    """An arrow from ``start`` to ``end``, its label beside its middle."""
+    ax.annotate("", xy=end, xytext=start, zorder=2,
+                arrowprops=dict(arrowstyle=style, color="0.25", lw=1.2, shrinkA=13,
+                                shrinkB=13, connectionstyle=f"arc3,rad={rad}"))
+    if label:
+        mid = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
+        ax.text(*mid, label, fontsize=9, color="C3", ha="left", va="center")
+
+
+def plot_unrolled_rnn(ax, steps=4):
+    r"""A recurrent network drawn folded (a loop through :math:`W_{hh}`) and unrolled for
+    ``steps`` time steps (chapter 7): inputs :math:`x_t` below, states :math:`h_t` in the
+    middle, outputs :math:`o_t` above, the same weight names on every copy."""
+    colours = {"x": "#dbe9f6", "h": "#fde2c4", "o": "#d9f0d3"}
+    rows = {"x": 0.0, "h": 1.0, "o": 2.0}
+    _node(ax, (0, rows["x"]), r"$x_t$", colours["x"])
+    _node(ax, (0, rows["h"]), r"$h_t$", colours["h"])
+    _node(ax, (0, rows["o"]), r"$o_t$", colours["o"])
+    _edge(ax, (0, rows["x"]), (0, rows["h"]), r"$W_{xh}$")
+    _edge(ax, (0, rows["h"]), (0, rows["o"]), r"$W_{hy}$")
+    from matplotlib.patches import FancyArrowPatch
+
+    ax.add_patch(FancyArrowPatch((-0.15, rows["h"] + 0.16), (-0.15, rows["h"] - 0.16),
+                                 connectionstyle="arc3,rad=2.6", arrowstyle="-|>",
+                                 mutation_scale=12, color="0.25", lw=1.2))
+    ax.text(-0.9, rows["h"], r"$W_{hh}$", fontsize=9, color="C3", ha="center",
+            va="center")
+    ax.text(0.95, rows["h"], "=", fontsize=20, ha="center", va="center")
+    left = 2.2
+    _node(ax, (left - 0.9, rows["h"]), r"$h_0$", colours["h"])
+    for t in range(1, steps + 1):
+        col = left + 1.25 * (t - 1)
+        _node(ax, (col, rows["x"]), f"$x_{t}$", colours["x"])
+        _node(ax, (col, rows["h"]), f"$h_{t}$", colours["h"])
+        _node(ax, (col, rows["o"]), f"$o_{t}$", colours["o"])
+        _edge(ax, (col, rows["x"]), (col, rows["h"]), r"$W_{xh}$")
+        _edge(ax, (col, rows["h"]), (col, rows["o"]), r"$W_{hy}$")
+        prev = left - 0.9 if t == 1 else col - 1.25
+        _edge(ax, (prev, rows["h"]), (col, rows["h"]), r"$W_{hh}$", offset=(-0.3, 0.17))
+    ax.set_xlim(-1.1, left + 1.25 * (steps - 1) + 0.5)
+    ax.set_ylim(-0.3, 2.3)
+    ax.set_axis_off()
+    ax.set_title("A recurrent network, folded (left) and unrolled in time (right): every "
+                 "copy shares $W_{xh}$, $W_{hh}$, $W_{hy}$", fontsize=10)
