@@ -1,8 +1,9 @@
 """One sandbox per submission: bubblewrap namespaces, an unprivileged user, hard limits.
 
 Inside, the runner (:mod:`nncourse.probes.runner`) and the student's kernel see a
-read-only system (``/usr``, the Python installation and this virtual environment), the
-job folder read-only at ``/job`` (the rebuilt notebook, the restored ``nnlib``, the cases,
+read-only system (``/usr`` with only fonts and time zones of ``/usr/share``, where data
+sets are installed; the Python installation and this virtual environment), the job
+folder read-only at ``/job`` (the rebuilt notebook, the restored ``nnlib``, the cases,
 the probes) and two private size-limited scratch folders (``/home/student``, the working
 folder, and ``/tmp``), which vanish with the sandbox. They see nothing of the repository,
 the reference, ``nncourse``, OUT, the gradebook or other submissions; there is no network
@@ -37,6 +38,11 @@ UID_RANGE = 2_000_000_000
 SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
 KEYCTL_JOIN_SESSION_KEYRING = 1
 ETC_FILES = ("passwd", "group", "hosts", "localtime", "fonts", "matplotlibrc")
+# /usr/share holds data as well as the system's support files: data sets come there too
+# (Debian's dataset-fashion-mnist puts the official Fashion-MNIST test set, the held-out
+# images' source, in /usr/share/datasets). The sandbox gets an empty /usr/share with only
+# these folders in it (what matplotlib, fontconfig and time zones read).
+USR_SHARE = ("fonts", "fontconfig", "zoneinfo")
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,11 @@ def run_sandboxed(job, limits, budget, sandboxed=True):
 def _bwrap_prefix(job, scratch_mb):
     args = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev"]
+            "--ro-bind", "/usr", "/usr", "--tmpfs", "/usr/share"]
+    for name in USR_SHARE:
+        if os.path.isdir(f"/usr/share/{name}"):
+            args += ["--ro-bind", f"/usr/share/{name}", f"/usr/share/{name}"]
+    args += ["--remount-ro", "/usr/share", "--proc", "/proc", "--dev", "/dev"]
     for name in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink(f"/{name}"):
             args += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]

@@ -39,7 +39,7 @@ MAX_LAYERS = 64
 # units, ~6,300 im2col entries and ~58,000 multiply-adds per image, and is judged in
 # ~0.2 s. A model at these limits costs ~200 MB and ~10 s to judge.
 MAX_CONV_UNITS = 200_000  # the outputs of all the layers together, per image
-MAX_WINDOW_ENTRIES = 400_000  # the im2col entries of all the conv and pooling layers, per image
+MAX_WINDOW_ENTRIES = 400_000  # im2col's entries and padded inputs of the conv and pooling layers, per image
 MAX_MULTIPLY_ADDS = 20_000_000  # per image, over all the Conv2d and Linear layers
 MAX_STRIDE, MAX_PADDING = 28, 14
 EVAL_CHUNK = 25
@@ -477,7 +477,8 @@ def _image_layer(layer, number, shape, cost):
                     f"padding an int from 0 to {MAX_PADDING}")
         cost[0] += w.size + b.size
     else:
-        if not (isinstance(layer.get("kernel_size"), list) and _int_in(layer.get("stride"), 1, MAX_STRIDE)
+        if not (isinstance(layer.get("kernel_size"), list) and len(layer["kernel_size"]) == 2
+                and _int_in(layer.get("stride"), 1, MAX_STRIDE)
                 and all(_int_in(k, 1, 28) for k in layer["kernel_size"])):
             return f"layer {number} ({layer['type']}): kernel_size must be a pair of ints and stride an int"
         (kh, kw), stride, padding, F = layer["kernel_size"], layer["stride"], 0, C
@@ -486,7 +487,9 @@ def _image_layer(layer, number, shape, cost):
         return (f"layer {number} ({layer['type']}): its kernel, stride and padding do not fit its "
                 f"input of {H}x{W} pixels (H + 2P - k must be a multiple of the stride)")
     window = out[0] * out[1] * kh * kw * (C if layer["type"] == "Conv2d" else 1)
-    cost[2] += window * (1 if layer["type"] == "Conv2d" else C)
+    # im2col also holds the padded input: with a wide padding on a small image, far more
+    # entries than the windows read (C (H + 2P) (W + 2P), up to 841 times C H W)
+    cost[2] += window * (1 if layer["type"] == "Conv2d" else C) + C * (H + 2 * padding) * (W + 2 * padding)
     cost[3] += window * F if layer["type"] == "Conv2d" else 0
     return (F, out[0], out[1])
 
