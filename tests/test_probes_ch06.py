@@ -213,9 +213,11 @@ def _solution_function(repo, reference):
     return namespace["train_cnn"]
 
 
-def training_verdict(reference, namespace, seed=0):
-    """The judge's verdict on what the probe exports from ``namespace``, after the round trip."""
-    case = plaindata.from_bytes(plaindata.to_bytes({"seed": seed}))
+def training_verdict(reference, namespace, seed=0, case=None):
+    """The judge's verdict on what the probe exports from ``namespace``, after the round trip
+    (``case`` defaults to the grader's case for ``seed``: a run seed and renamed classes)."""
+    case = case or ch06.training_cases(np.random.default_rng(seed), reference)[0]
+    case = plaindata.from_bytes(plaindata.to_bytes(case))
     blob = plaindata.to_bytes(ch06.probe_cnn_training(reference, case, namespace))
     return ch06.judge_cnn_training(plaindata.from_bytes(blob), case, reference)
 
@@ -223,6 +225,27 @@ def training_verdict(reference, namespace, seed=0):
 def test_judge_accepts_the_reference_recipe(repo, reference):
     train = _solution_function(repo, reference)
     assert training_verdict(reference, {"train_cnn": train}, seed=0) is None  # 81.2% (seed 0)
+
+
+def test_the_grader_renames_the_classes_with_a_secret_shuffle(reference):
+    cases = [ch06.training_cases(np.random.default_rng(seed), reference)[0] for seed in range(20)]
+    assert all(sorted(case["classes"]) == list(range(10)) for case in cases)
+    assert sum(case["classes"] != list(range(10)) for case in cases) == 20
+    assert len({tuple(case["classes"]) for case in cases}) == 20
+
+
+def test_weights_trained_on_the_original_class_names_fail_the_judge(repo, reference):
+    """A train_cnn that ignores the labels it is given and returns a network trained on the
+    public names (here: the reference recipe on the original labels, as weights brought
+    from elsewhere would be) passes only if the classes keep their names."""
+    train = _solution_function(repo, reference)
+    split = reference.data.fashion_mnist_split(rng=0)
+    pretrained = train(*split["train"], *split["val"], np.random.default_rng(0))
+    namespace = {"train_cnn": lambda *args: pretrained}
+    identity = {"seed": 0, "classes": list(range(10))}
+    assert training_verdict(reference, namespace, case=identity) is None
+    verdict = training_verdict(reference, namespace, seed=0)
+    assert verdict and "classes renamed" in verdict and "less than 75%" in verdict
 
 
 def _untrained(reference, extra=()):

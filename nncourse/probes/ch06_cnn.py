@@ -397,9 +397,13 @@ def hidden_pool_layer_cases(rng, reference):
 
 
 def training_cases(rng, reference):
-    """A secret seed for the run's generator (the data is the notebook's split, which the
-    probe loads from the folder's nnlib)."""
-    return [{"seed": int(rng.integers(2 ** 31))}]
+    """A secret seed for the run's generator and a secret renaming of the ten classes
+    (the data is the notebook's split, which the probe loads from the folder's nnlib and
+    relabels: class ``c`` becomes ``classes[c]``). Weights trained elsewhere on the public
+    Fashion-MNIST test set answer with the original names, so they fail the judge unless
+    ``train_cnn`` really learns from the labels it is given."""
+    return [{"seed": int(rng.integers(2 ** 31)),
+             "classes": [int(c) for c in rng.permutation(CLASSES)]}]
 
 
 def _plain_int(value):
@@ -434,12 +438,15 @@ def _export_layer(layer):
 
 def probe_cnn_training(nnlib, case, namespace):
     """Run the notebook's ``train_cnn`` on the notebook's data (``fashion_mnist_split(rng=0)``)
-    with ``default_rng(seed)`` and export the model it returns."""
+    with the classes renamed by the case and ``default_rng(seed)``; export the model it
+    returns."""
     train = (namespace or {}).get("train_cnn")
     if not callable(train):
         return {"found": False, "container": "", "layers": None}
     split = nnlib.data.fashion_mnist_split(rng=0)
-    model = train(*split["train"], *split["val"], np.random.default_rng(case["seed"]))
+    renamed = np.array(case["classes"])
+    (X, y), (X_val, y_val) = split["train"], split["val"]
+    model = train(X, renamed[y], X_val, renamed[y_val], np.random.default_rng(case["seed"]))
     layers = getattr(model, "layers", None)
     if not isinstance(layers, (list, tuple)):
         return {"found": True, "container": type(model).__name__, "layers": None}
@@ -596,9 +603,11 @@ def judge_cnn_training(got, case, reference):
     if problem:
         return problem
     X_test, y_test = fashion_mnist()
+    y_test = np.array(case["classes"])[y_test]     # the names the run trained with
     score = heldout_accuracy(reference, rebuild_model(reference, got["layers"]), X_test, y_test)
     if not score >= MIN_HELDOUT_ACCURACY:
-        return (f"the model train_cnn returned (run with a generator of the grader's seed) classifies "
+        return (f"the model train_cnn returned (run with a generator of the grader's seed, the "
+                f"classes renamed) classifies "
                 f"less than {MIN_HELDOUT_ACCURACY:.0%} of the 500 held-out Fashion-MNIST images (images "
                 f"you have not seen) correctly; the notebook's recipe gets about "
                 f"{REFERENCE_HELDOUT_ACCURACY:.0%}. Check your layers' tests first, then your recipe "
