@@ -21,8 +21,9 @@ grading); the environment variables are set before numpy is imported.
                                               [--epochs 2]
 """
 import argparse
-import os
 import sys
+
+from timing import set_blas_threads
 
 CASES = [(32, 1, 8), (32, 8, 16), (64, 8, 16)]  # (N, C, F)
 SIZE, KERNEL, PADDING = 28, 3, 1
@@ -39,8 +40,7 @@ def parse():
 
 ARGS = parse() if __name__ == "__main__" else None
 if ARGS is not None:  # before numpy loads its BLAS
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(ARGS.threads)
+    set_blas_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
 

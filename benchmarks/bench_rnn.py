@@ -21,6 +21,8 @@ import argparse
 import os
 import sys
 
+from timing import set_blas_threads
+
 N, T, D, H = 32, 50, 64, 128
 
 
@@ -33,8 +35,7 @@ def parse():
 
 ARGS = parse() if __name__ == "__main__" else None
 if ARGS is not None:  # before numpy loads its BLAS
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[name] = str(ARGS.threads)
+    set_blas_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
 

@@ -1,6 +1,16 @@
-"""The one timing rule of the benchmarks: the median of repeated runs after a warm-up."""
+"""The one timing rule of the benchmarks: the median of repeated runs after a warm-up;
+and the thread count every library in a comparison gets."""
+import os
 import statistics
 import time
+
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def set_blas_threads(threads):
+    """Give numpy's BLAS ``threads`` threads: call it before numpy is first imported."""
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ[name] = str(threads)
 
 
 def median_time(fn, repeats):

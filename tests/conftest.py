@@ -16,6 +16,21 @@ def repo():
     return REPO
 
 
+def mutant_packages(repo, chapter, key=lambda mutant: f"{mutant.function}:{mutant.name}"):
+    """The body of a module fixture: every catalogued mistake of ``chapter`` written into a
+    temporary copy of ``nnlib`` and loaded; yields ``{key(mutant): package}``."""
+    from nncourse.grader.checks import load_nnlib
+    from nncourse.mutants import catalogue, write_mutated_package
+
+    with tempfile.TemporaryDirectory() as tmp:
+        packages = {}
+        for number, mutant in enumerate(catalogue(chapter)):
+            folder = Path(tmp) / f"m{number}"
+            write_mutated_package(repo / "nnlib", mutant, folder)
+            packages[key(mutant)] = load_nnlib(folder, f"nnlib_{chapter.id}_m{number}")
+        yield packages
+
+
 def run_nncourse(*args, cwd=REPO, env=None):
     """Run the installed ``nncourse`` CLI; return the completed process."""
     return subprocess.run([sys.executable, "-m", "nncourse.cli", *map(str, args)], cwd=cwd,

@@ -4,19 +4,19 @@ hint, the Dropout checks accept any correct way of drawing the mask and cannot f
 bounds are derived here), earlier chapters' bugs do not cascade, and the training judge
 separates the regularised recipe from the unregularised baseline on the held-out digits."""
 import json
-import tempfile
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
+from conftest import mutant_packages
 from nncourse.chapters import get_chapter
 from nncourse.grader.batch import write_mutants
 from nncourse.grader.checks import load_nnlib, prepare
 from nncourse.grader.diagnosis import known_mistake
 from nncourse.grader.selftest import _verdicts, selftest
-from nncourse.mutants import catalogue, write_mutated_package
+from nncourse.mutants import catalogue
 from nncourse import notebook_schema
 from nncourse.probes import ch05_regularization as ch05
 from nncourse.probes import plaindata
@@ -39,13 +39,7 @@ def prepared(reference):
 @pytest.fixture(scope="module")
 def mutants(repo):
     """{mutant name: its package}, loaded once."""
-    tmp = tempfile.TemporaryDirectory()
-    packages = {}
-    for number, mutant in enumerate(catalogue(CHAPTER)):
-        write_mutated_package(repo / "nnlib", mutant, Path(tmp.name) / f"m{number}")
-        packages[mutant.name] = load_nnlib(Path(tmp.name) / f"m{number}", f"nnlib_ch05_m{number}")
-    yield packages
-    tmp.cleanup()
+    yield from mutant_packages(repo, CHAPTER, key=lambda mutant: mutant.name)
 
 
 def test_selftest_reports_nothing(repo):

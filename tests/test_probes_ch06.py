@@ -5,19 +5,19 @@ which case and which output; the trained-CNN judge accepts the notebook's recipe
 refuses a model below the target, a forbidden layer, a model that is not a CNN and models
 too large to evaluate."""
 import json
-import tempfile
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
+from conftest import mutant_packages
 from nncourse.chapters import get_chapter
 from nncourse.grader.batch import write_mutants
 from nncourse.grader.checks import load_nnlib, prepare
 from nncourse.grader.diagnosis import known_mistake
 from nncourse.grader.selftest import _verdicts, selftest
-from nncourse.mutants import catalogue, write_mutated_package
+from nncourse.mutants import catalogue
 from nncourse import notebook_schema
 from nncourse.probes import ch06_cnn as ch06
 from nncourse.probes import plaindata
@@ -40,14 +40,7 @@ def prepared(reference):
 @pytest.fixture(scope="module")
 def mutants(repo):
     """{mutant name: its package}, loaded once."""
-    tmp = tempfile.TemporaryDirectory()
-    packages = {}
-    for number, mutant in enumerate(catalogue(CHAPTER)):
-        write_mutated_package(repo / "nnlib", mutant, Path(tmp.name) / f"m{number}")
-        packages[f"{mutant.function}:{mutant.name}"] = load_nnlib(Path(tmp.name) / f"m{number}",
-                                                                  f"nnlib_ch06_m{number}")
-    yield packages
-    tmp.cleanup()
+    yield from mutant_packages(repo, CHAPTER)
 
 
 def test_selftest_reports_nothing(repo):

@@ -6,20 +6,20 @@ adding-problem judge accepts the notebook's recipe and refuses a model above the
 a forbidden layer, a model of the wrong shape and models too large to evaluate, on
 sequences the sandbox cannot rebuild."""
 import json
-import tempfile
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 
+from conftest import mutant_packages
 from nncourse.chapters import get_chapter
 from nncourse.grader.batch import write_mutants
 from nncourse.grader.checks import load_nnlib, prepare
 from nncourse.grader.diagnosis import known_mistake
 from nncourse.grader.heldout import adding_sequences
 from nncourse.grader.selftest import _verdicts, selftest
-from nncourse.mutants import catalogue, write_mutated_package
+from nncourse.mutants import catalogue
 from nncourse import notebook_schema
 from nncourse.probes import ch07_rnn as ch07
 from nncourse.probes import plaindata
@@ -42,14 +42,7 @@ def prepared(reference):
 @pytest.fixture(scope="module")
 def mutants(repo):
     """{mutant name: its package}, loaded once."""
-    tmp = tempfile.TemporaryDirectory()
-    packages = {}
-    for number, mutant in enumerate(catalogue(CHAPTER)):
-        write_mutated_package(repo / "nnlib", mutant, Path(tmp.name) / f"m{number}")
-        packages[f"{mutant.function}:{mutant.name}"] = load_nnlib(Path(tmp.name) / f"m{number}",
-                                                                  f"nnlib_ch07_m{number}")
-    yield packages
-    tmp.cleanup()
+    yield from mutant_packages(repo, CHAPTER)
 
 
 def test_selftest_reports_nothing(repo):

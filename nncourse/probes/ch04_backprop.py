@@ -404,18 +404,33 @@ def is_text(value, text):
     return isinstance(value, str) and value == text
 
 
-def _architecture_problem(got):
-    """What is wrong with an exported model's structure (trusted), or None."""
+def sequential_problem(got, missing, what, layer_types, max_layers):
+    """What is wrong with the plain data of an exported ``Sequential`` (trusted), or None:
+    ``missing`` if there is none; otherwise ``what`` (the model, as messages name it) must be
+    a non-empty Sequential of at most ``max_layers`` layers, each one of ``layer_types``,
+    every Dropout with p in [0, 1). Chapters 5 and 6 share it."""
     if not isinstance(got, dict) or got.get("found") is not True:  # (plain data: maybe an array)
-        return "there is no variable digits_model: run the training cell (it must define digits_model)"
+        return missing
     if not is_text(got.get("container"), "Sequential") \
             or not isinstance(got.get("layers"), list) or not got["layers"]:
-        return "digits_model must be a non-empty nnlib.network.Sequential"
-    if len(got["layers"]) > MAX_LAYERS:
-        return f"digits_model has more than {MAX_LAYERS} layers"
+        return f"{what} must be a non-empty nnlib.network.Sequential"
+    if len(got["layers"]) > max_layers:
+        return f"{what} has more than {max_layers} layers"
     for number, layer in enumerate(got["layers"], start=1):
-        if not isinstance(layer, dict) or not any(is_text(layer.get("type"), t) for t in LAYER_TYPES):
-            return f"layer {number} of digits_model is not one of {', '.join(LAYER_TYPES)}"
+        if not isinstance(layer, dict) or not any(is_text(layer.get("type"), t) for t in layer_types):
+            return f"layer {number} of {what} is not one of {', '.join(layer_types)}"
+        if layer["type"] == "Dropout" and not (isinstance(layer.get("p"), float) and 0 <= layer["p"] < 1):
+            return f"layer {number} of {what} is a Dropout whose p is not in [0, 1)"
+    return None
+
+
+def _architecture_problem(got):
+    """What is wrong with an exported model's structure (trusted), or None."""
+    problem = sequential_problem(
+        got, "there is no variable digits_model: run the training cell (it must define digits_model)",
+        "digits_model", LAYER_TYPES, MAX_LAYERS)
+    if problem:
+        return problem
     linears = [layer for layer in got["layers"] if layer["type"] == "Linear"]
     if len(linears) < 2:
         return ("digits_model needs at least two Linear layers (a hidden layer), with an "

@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .ch04_backprop import DIGITS_CLASSES, DIGITS_FEATURES, is_text, size_problem, weights_problem
+from .ch04_backprop import DIGITS_CLASSES, sequential_problem, size_problem, weights_problem
 from .kit import ERROR_KEY, Check, same
 
 STANDARD_ERRORS = 7.0  # the statistical tolerance of the Dropout facts
@@ -562,18 +562,11 @@ def probe_regularized_training(nnlib, case, namespace):
 
 def _structure_problem(got):
     """What is wrong with the exported model's structure (trusted), or None."""
-    if not isinstance(got, dict) or got.get("found") is not True:  # (plain data: maybe an array)
-        return "there is no function train_regularized: run the cell of Task 7 that defines it"
-    if not is_text(got.get("container"), "Sequential") \
-            or not isinstance(got.get("layers"), list) or not got["layers"]:
-        return "train_regularized must return a non-empty nnlib.network.Sequential"
-    if len(got["layers"]) > MAX_LAYERS:
-        return f"the model has more than {MAX_LAYERS} layers"
-    for number, layer in enumerate(got["layers"], start=1):
-        if not isinstance(layer, dict) or not any(is_text(layer.get("type"), t) for t in LAYER_TYPES):
-            return f"layer {number} of the model is not one of {', '.join(LAYER_TYPES)}"
-        if layer["type"] == "Dropout" and not (isinstance(layer.get("p"), float) and 0 <= layer["p"] < 1):
-            return f"layer {number} of the model is a Dropout whose p is not in [0, 1)"
+    problem = sequential_problem(
+        got, "there is no function train_regularized: run the cell of Task 7 that defines it",
+        "the model train_regularized returned", LAYER_TYPES, MAX_LAYERS)
+    if problem:
+        return problem
     return (weights_problem([layer for layer in got["layers"] if layer["type"] == "Linear"])
             or size_problem(got["layers"]))
 

@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from .ch04_backprop import MAX_PARAMETERS, is_text, size_problem, weights_problem
+from .ch04_backprop import MAX_PARAMETERS, sequential_problem, size_problem, weights_problem
 from .kit import Check
 
 # The trained CNN -----------------------------------------------------------------------
@@ -524,18 +524,11 @@ def _walk_images(layers, cost):
 
 def _structure_problem(got):
     """What is wrong with the exported model's structure and size (trusted), or None."""
-    if not isinstance(got, dict) or got.get("found") is not True:  # (plain data: maybe an array)
-        return "there is no function train_cnn: run the cell of Task 6 that defines it"
-    if not is_text(got.get("container"), "Sequential") \
-            or not isinstance(got.get("layers"), list) or not got["layers"]:
-        return "train_cnn must return a non-empty nnlib.network.Sequential"
-    if len(got["layers"]) > MAX_LAYERS:
-        return f"the model has more than {MAX_LAYERS} layers"
-    for number, layer in enumerate(got["layers"], start=1):
-        if not isinstance(layer, dict) or not any(is_text(layer.get("type"), t) for t in LAYER_TYPES):
-            return f"layer {number} of the model is not one of {', '.join(LAYER_TYPES)}"
-        if layer["type"] == "Dropout" and not (isinstance(layer.get("p"), float) and 0 <= layer["p"] < 1):
-            return f"layer {number} of the model is a Dropout whose p is not in [0, 1)"
+    problem = sequential_problem(
+        got, "there is no function train_cnn: run the cell of Task 6 that defines it",
+        "the model train_cnn returned", LAYER_TYPES, MAX_LAYERS)
+    if problem:
+        return problem
     cost = [0, 0, 0, 0]  # parameters, units, window entries, multiply-adds (per image)
     walked = _walk_images(got["layers"], cost)
     if isinstance(walked, str):
