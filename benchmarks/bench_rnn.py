@@ -30,6 +30,8 @@ def parse():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--char-epochs", type=int, default=1,
+                        help="epochs of the character model timed (after one warm-up epoch)")
     return parser.parse_args()
 
 
@@ -39,8 +41,8 @@ if ARGS is not None:  # before numpy loads its BLAS
 
 import numpy as np  # noqa: E402
 
-from nnlib import layers  # noqa: E402
-from timing import interleaved_times  # noqa: E402
+from nnlib import data, layers, losses, optim, text  # noqa: E402
+from timing import interleaved_times, median_time  # noqa: E402
 
 
 def torch_step(layer, x, dhs, threads):
@@ -67,6 +69,30 @@ def torch_step(layer, x, dhs, threads):
     return step
 
 
+CHAR_HIDDEN, CHAR_BATCH, CHAR_WINDOW = 96, 64, 40
+
+
+def char_epoch_seconds(repeats):
+    """Seconds (median) of one epoch of chapter 7's character model: LSTM(V, 96) and a
+    Linear head over the Pride and Prejudice training text in windows of 40 characters, 64
+    per batch, SGD with momentum, the global gradient norm clipped to 5."""
+    split = data.austen_split(val_chapters=2, rng=0)
+    vocab = text.CharVocab(split["train"] + split["val"])
+    ids, V = vocab.encode(split["train"]), len(vocab)
+    cell, head = layers.LSTM(V, CHAR_HIDDEN, rng=0), layers.Linear(CHAR_HIDDEN, V, rng=1)
+    sgd = optim.SGD([(layer.params, layer.grads) for layer in (cell, head)], lr=0.5, momentum=0.9)
+
+    def epoch():
+        for X, Y in text.char_batches(ids, CHAR_BATCH, CHAR_WINDOW, rng=0):
+            sgd.zero_grad()
+            _, dlogits = losses.softmax_cross_entropy(head.forward(cell.forward(vocab.one_hot(X))), Y)
+            cell.backward(head.backward(dlogits))
+            optim.clip_grad_norm([g for layer in (cell, head) for g in layer.grads.values()], 5.0)
+            sgd.step()
+
+    return median_time(epoch, repeats), len(ids)
+
+
 def main(args):
     rng = np.random.default_rng(0)
     x, dhs = rng.normal(size=(N, T, D)), rng.normal(size=(N, T, H))
@@ -82,6 +108,9 @@ def main(args):
         else:
             print(f"    torch {name:4s} {other[0] * 1e3:8.2f} ms  -> nnlib / torch = "
                   f"{1 / ratio[0]:.2f}{target} (median of the per-round ratios)")
+    seconds, characters = char_epoch_seconds(args.char_epochs)
+    print(f"character LSTM (H={CHAR_HIDDEN}, windows of {CHAR_WINDOW}, batches of {CHAR_BATCH}): "
+          f"{seconds:.1f} s per epoch over {characters:,} characters (median of {args.char_epochs})")
     sys.stdout.flush()
 
 
