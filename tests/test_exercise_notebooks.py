@@ -27,6 +27,14 @@ def _is_test(cell):
     return bool(meta.get("grade")) and not meta.get("solution")
 
 
+def _is_given(cell):
+    """A locked cell the notebook gives as material to study (chapter 4's buggy backward for
+    the find-the-bug task), marked ``"nncourse": {"given": true}``: it may define functions,
+    but not under an nnlib name, and may not patch nnlib."""
+    return bool(cell.metadata.get("nbgrader", {}).get("locked")) and \
+        cell.metadata.get("nncourse", {}).get("given") is True
+
+
 def _python(source):
     """The cell's Python without magics, and without hidden-test regions (issue 9 moves those
     into nncourse; within a chapter they swap in the reference of a function they do not grade)."""
@@ -74,7 +82,8 @@ def stand_ins(cells):
                       if isinstance(t, (ast.Attribute, ast.Subscript)) and _root(t) in nnlib_names]
         defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
         found += [(index, n.lineno, f"defines {n.name}") for n in defs
-                  if n.name in NNLIB_NAMES or not (_is_test(cell) or cell.metadata.get("nbgrader", {}).get("solution"))]
+                  if n.name in NNLIB_NAMES or not (_is_test(cell) or _is_given(cell)
+                                                   or cell.metadata.get("nbgrader", {}).get("solution"))]
     return found
 
 

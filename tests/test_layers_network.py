@@ -16,12 +16,34 @@ RNG = np.random.default_rng(42)
 
 
 @pytest.mark.parametrize("make", [lambda: layers.Linear(5, 3, rng=0), layers.Sigmoid, layers.Tanh,
-                                  layers.ReLU])
+                                  layers.ReLU, layers.Softplus])
 def test_layer_backward_matches_finite_differences(make):
     x = RNG.normal(size=(4, 5))
     x[np.abs(x) < 1e-3] = 0.1
     errors = check_layer(make(), x, rng=1)
     assert max(errors.values()) < 1e-7, errors
+
+
+def test_softplus_backward_matches_finite_differences_at_large_inputs():
+    """Inputs of size 5 (where dy/dx is far from 0.5) with a random upstream gradient; the
+    backward uses the input of the last forward."""
+    layer, x, dout = layers.Softplus(), RNG.normal(size=(3, 6)) * 5.0, RNG.normal(size=(3, 6))
+    loss = lambda: float(np.sum(dout * layer.forward(x)))  # noqa: E731
+    layer.forward(RNG.normal(size=(3, 6)))
+    layer.forward(x)
+    dx = layer.backward(dout)
+    assert relative_error(dx, numerical_gradient(loss, x)) < 1e-8
+
+
+def test_softplus_is_finite_and_exact_for_huge_inputs():
+    """log(1 + e^x) ~ x for large x and ~ e^x for very negative x; no overflow, no warning."""
+    x = np.array([[-800.0, -50.0, 0.0, 50.0, 800.0]])
+    layer = layers.Softplus()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # (underflow is harmless)
+        y = layer.forward(x)
+        dx = layer.backward(np.ones_like(x))
+    np.testing.assert_allclose(y, [[0.0, np.exp(-50.0), np.log(2.0), 50.0, 800.0]], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(dx, [[0.0, np.exp(-50.0), 0.5, 1.0, 1.0]], rtol=1e-12, atol=0)
 
 
 def test_linear_orientation_and_shapes():

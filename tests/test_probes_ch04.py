@@ -75,6 +75,56 @@ def test_worked_example_matches_the_hand_computation(prepared):
                        rtol=0, atol=6e-7)
 
 
+# Softplus and the find-the-bug task ------------------------------------------------------
+
+
+def test_softplus_hidden_cases_reach_the_overflow(prepared):
+    """The hidden cases hold entries at +-800, where exp overflows, and the expected values
+    there are finite."""
+    cases = prepared.cases["test_softplus_hidden"]
+    xs = [np.asarray(r["x"]) for case in cases for r in case["rounds"]]
+    assert any((x == 800.0).any() for x in xs) and any((x == -800.0).any() for x in xs)
+    expected = prepared.expected["test_softplus_hidden"]
+    assert all(np.isfinite(r["y"]).all() and np.isfinite(r["dx"]).all()
+               for case in expected for r in case["rounds"])
+
+
+def fixed_backward_verdicts(reference, prepared, namespace):
+    """The trusted verdict of every case of the two fixed_backward checks, after the probe's
+    plain-data round trip."""
+    verdicts = []
+    for grade_id in ("test_fixed_backward", "test_fixed_backward_hidden"):
+        for case in prepared.cases[grade_id]:
+            blob = plaindata.to_bytes(ch04_backprop.probe_fixed_backward(reference, case, namespace))
+            verdicts.append(ch04_backprop.judge_fixed_backward(plaindata.from_bytes(blob), case, reference))
+    return verdicts
+
+
+def test_fixed_backward_passes_when_fixed(reference, prepared):
+    fixed = {"fixed_backward": lambda x, dout: dout / np.cosh(x) ** 2}
+    assert fixed_backward_verdicts(reference, prepared, fixed) == [None] * len(
+        prepared.cases["test_fixed_backward"] + prepared.cases["test_fixed_backward_hidden"])
+
+
+@pytest.mark.parametrize("name, function", [
+    ("the given bug", lambda x, dout: dout * (1.0 - x ** 2)),
+    ("derivative at the output", lambda x, dout: dout * (1.0 - np.tanh(np.tanh(x)) ** 2)),
+    ("dout ignored", lambda x, dout: 1.0 - np.tanh(x) ** 2),
+    ("x modified", lambda x, dout: (dout * (1.0 - np.tanh(x) ** 2), x.fill(0.0))[0]),
+])
+def test_fixed_backward_still_buggy_fails(reference, prepared, name, function):
+    verdicts = fixed_backward_verdicts(reference, prepared, {"fixed_backward": function})
+    assert any(verdicts[len(prepared.cases["test_fixed_backward"]):]), name  # a hidden case fails
+    assert any(verdicts[:len(prepared.cases["test_fixed_backward"])]), name  # and a visible one
+
+
+def test_fixed_backward_missing_is_reported(reference, prepared):
+    verdicts = fixed_backward_verdicts(reference, prepared, {})
+    assert all(v and "no function fixed_backward" in v for v in verdicts)
+    verdicts = fixed_backward_verdicts(reference, prepared, {"fixed_backward": "not a function"})
+    assert all(v and "no function fixed_backward" in v for v in verdicts)
+
+
 # The digits judge ---------------------------------------------------------------------
 
 

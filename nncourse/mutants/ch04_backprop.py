@@ -1,5 +1,5 @@
-"""Plausible mistakes in chapter 4's Linear.forward/backward, Sequential.backward, SGD.step
-and numerical_gradient."""
+"""Plausible mistakes in chapter 4's Linear.forward/backward, Sequential.backward, SGD.step,
+numerical_gradient and Softplus.forward/backward."""
 from . import Mutant
 
 FORWARD = "layers.Linear.forward"
@@ -7,6 +7,8 @@ BACKWARD = "layers.Linear.backward"
 SEQUENTIAL = "network.Sequential.backward"
 STEP = "optim.SGD.step"
 NUMGRAD = "gradcheck.numerical_gradient"
+SOFTPLUS_FORWARD = "layers.Softplus.forward"
+SOFTPLUS_BACKWARD = "layers.Softplus.backward"
 
 MUTANTS = [
     # Linear.forward
@@ -83,4 +85,31 @@ MUTANTS = [
     Mutant(NUMGRAD, "rows-not-entries", "np.ndindex(x.shape)", "range(x.shape[0])",
            "Perturb one ENTRY at a time (np.ndindex(x.shape)); x[i] with an integer i is a whole "
            "row of a 2-D array."),
+    # Softplus.forward
+    Mutant(SOFTPLUS_FORWARD, "overflow", "np.logaddexp(0.0, x)", "np.log(1.0 + np.exp(x))",
+           "For x above about 709, exp(x) overflows to inf and so does log(1 + exp(x)), while "
+           "softplus(x) is close to x. Compute it without forming exp(x): np.logaddexp(0, x), "
+           "or max(x, 0) + log(1 + exp(-|x|))."),
+    Mutant(SOFTPLUS_FORWARD, "input-not-cached", "self._x = x", "pass",
+           "forward must keep its input (self._x): the derivative is evaluated at x."),
+    # Softplus.backward
+    Mutant(SOFTPLUS_BACKWARD, "derivative-is-the-function",
+           "np.exp(-np.logaddexp(0.0, -self._x))", "np.logaddexp(0.0, self._x)",
+           "backward multiplies dout by the DERIVATIVE dy/dx, not by y itself: differentiate "
+           "log(1 + e^x) with the chain rule (the derivative of log u is u'/u)."),
+    Mutant(SOFTPLUS_BACKWARD, "sigmoid-of-minus-x", "-np.logaddexp(0.0, -self._x)",
+           "-np.logaddexp(0.0, self._x)",
+           "Check the sign: the derivative grows from 0 (x very negative) to 1 (x very large), "
+           "so it is increasing in x. Compare your formula with numerical_gradient at x = 3."),
+    Mutant(SOFTPLUS_BACKWARD, "dout-ignored", "return dout * np.exp", "return np.exp",
+           "backward returns dL/dx = dL/dy * dy/dx: multiply the local derivative by dout."),
+    Mutant(SOFTPLUS_BACKWARD, "derivative-at-output", "-np.logaddexp(0.0, -self._x)",
+           "-np.logaddexp(0.0, -np.logaddexp(0.0, self._x))",
+           "The derivative is a function of the layer's INPUT x (cached by forward), evaluated "
+           "at x; evaluating it at the output y = softplus(x) gives other values."),
+    Mutant(SOFTPLUS_BACKWARD, "backward-overflow", "np.exp(-np.logaddexp(0.0, -self._x))",
+           "np.exp(self._x) / (1.0 + np.exp(self._x))",
+           "For large x, exp(x) overflows and inf / inf is nan. Rewrite the derivative so that "
+           "no exp of a large positive number is formed (divide above and below by e^x), or "
+           "recognise a function that chapter 2 already computes stably."),
 ]

@@ -1,6 +1,6 @@
 """Chapter 4's graded tests as checks: ``Linear.forward``/``backward``,
-``Sequential.backward``, the worked 2-2-1 example, ``SGD.step``, ``numerical_gradient``
-and the trained digits MLP.
+``Sequential.backward``, the worked 2-2-1 example, ``SGD.step``, ``numerical_gradient``,
+``Softplus``, the notebook's ``fixed_backward`` (find the bug) and the trained digits MLP.
 
 Each check mirrors one graded test cell of ``solutions/ch04_backprop``; see
 :mod:`nncourse.probes.kit` for what each part does and where it runs. Isolation: the
@@ -12,7 +12,7 @@ graded function: trajectories come from calling the reference in ``cases``.
 """
 import numpy as np
 
-from .kit import Check, Scripted
+from .kit import Check, Scripted, same
 
 LAYER_TYPES = ("Linear", "Tanh", "ReLU", "Sigmoid")  # the digits model's vocabulary
 MAX_LAYERS = 64
@@ -376,6 +376,98 @@ def hidden_numerical_gradient_cases(rng, reference):
     return cases
 
 
+# Softplus ---------------------------------------------------------------------------
+
+
+def probe_softplus(nnlib, case, namespace):
+    """Rounds of forward (after a forward of another batch, if the case gives one) then
+    backward on one ``Softplus``: each round's y and dx, and x and dout afterwards."""
+    layer = nnlib.layers.Softplus()
+    rounds = []
+    for step in case["rounds"]:
+        x, dout = np.array(step["x"], dtype=np.float64), np.array(step["dout"], dtype=np.float64)
+        if "x_other" in step:  # backward must use the input of the LAST forward
+            layer.forward(np.array(step["x_other"], dtype=np.float64))
+        with np.errstate(all="ignore"):  # an overflow is graded by its value, inf or nan
+            y = layer.forward(x)
+            dx = layer.backward(dout)
+        rounds.append({"y": _floats(y), "dx": _floats(dx), "x": x.copy(), "dout": dout.copy()})
+    return {"rounds": rounds}
+
+
+def visible_softplus_cases(rng, reference):
+    """The cell's examples: the hand-worked row, one large row, and a random (4, 3) batch
+    (seed 5) with a random dout."""
+    seeded = np.random.default_rng(5)
+    return [{"rounds": [{"x": [[0.0, 1.0, -1.0, 2.0]], "dout": [[1.0, 1.0, 1.0, 1.0]]}]},
+            {"rounds": [{"x": [[-50.0, 50.0, 0.0]], "dout": [[1.0, 2.0, -1.0]]}]},
+            {"rounds": [{"x": seeded.normal(size=(4, 3)) * 3.0, "dout": seeded.normal(size=(4, 3))}]}]
+
+
+def hidden_softplus_cases(rng, reference):
+    """15 layers, two rounds each after a forward of another batch: shapes (N, D) from
+    (1, 1) to (7, 7), inputs scaled by 0.1, 1, 10 or 100, some entries set to +-50 and
+    +-800 (where exp overflows), random douts."""
+    cases = []
+    for trial in range(15):
+        rounds = []
+        for _ in range(2):
+            N, D = (int(v) for v in rng.integers(1, 8, size=2))
+            x = rng.normal(size=(N, D)) * rng.choice([0.1, 1.0, 10.0, 100.0])
+            x.flat[rng.integers(x.size)] = rng.choice([50.0, -50.0, 800.0, -800.0])
+            if trial % 3 == 0:
+                x[0, 0] = 800.0 if trial % 2 == 0 else -800.0
+            rounds.append({"x": x, "dout": rng.normal(size=(N, D)),
+                           "x_other": rng.normal(size=(N + 1, D)) * 5.0})
+        cases.append({"rounds": rounds})
+    return cases
+
+
+# Find the bug: fixed_backward ---------------------------------------------------------
+
+
+def probe_fixed_backward(nnlib, case, namespace):
+    """Call the notebook's ``fixed_backward(x, dout)``: the dx it returns, and x and dout
+    afterwards (``found`` False when there is no such function)."""
+    fixed = (namespace or {}).get("fixed_backward")
+    if not callable(fixed):
+        return {"found": False}
+    x, dout = np.array(case["x"], dtype=np.float64), np.array(case["dout"], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        dx = fixed(x, dout)
+    return {"found": True, "dx": _floats(dx), "x": x.copy(), "dout": dout.copy()}
+
+
+def visible_fixed_backward_cases(rng, reference):
+    """The cell's batches: the bug's (3, 4) example (seed 11), and one row of large inputs."""
+    seeded = np.random.default_rng(11)
+    return [{"x": seeded.normal(size=(3, 4)) * 2.0, "dout": seeded.normal(size=(3, 4))},
+            {"x": [[-6.0, -0.5, 0.0, 0.5, 6.0]], "dout": [[1.0, 1.0, 1.0, 1.0, 1.0]]}]
+
+
+def hidden_fixed_backward_cases(rng, reference):
+    """12 random batches (N, D) up to (7, 7), inputs scaled by 0.1, 1, 3 or 30, random douts."""
+    cases = []
+    for _ in range(12):
+        N, D = (int(v) for v in rng.integers(1, 8, size=2))
+        cases.append({"x": rng.normal(size=(N, D)) * rng.choice([0.1, 1.0, 3.0, 30.0]),
+                      "dout": rng.normal(size=(N, D))})
+    return cases
+
+
+def judge_fixed_backward(got, case, reference):
+    """Trusted: dx must be the reference Tanh layer's backward of ``dout`` at ``x``, and
+    neither x nor dout may change."""
+    if not isinstance(got, dict) or got.get("found") is not True:
+        return ("there is no function fixed_backward: run the answer cell of Task 8 (it must define "
+                "fixed_backward(x, dout))")
+    x, dout = np.array(case["x"], dtype=np.float64), np.array(case["dout"], dtype=np.float64)
+    layer = reference.layers.Tanh()
+    layer.forward(x)
+    expected = {"dx": layer.backward(dout), "x": x, "dout": dout}
+    return same(got, expected, rtol=1e-7, atol=1e-10)
+
+
 # The trained digits model -----------------------------------------------------------
 
 
@@ -524,5 +616,11 @@ CHECKS = [
           rtol=1e-6, atol=1e-8),
     Check("test_numerical_gradient_hidden", probe_numerical_gradient, hidden_numerical_gradient_cases,
           rtol=1e-6, atol=1e-8),
+    Check("test_softplus", probe_softplus, visible_softplus_cases),
+    Check("test_softplus_hidden", probe_softplus, hidden_softplus_cases),
+    Check("test_fixed_backward", probe_fixed_backward, visible_fixed_backward_cases,
+          judge=judge_fixed_backward),
+    Check("test_fixed_backward_hidden", probe_fixed_backward, hidden_fixed_backward_cases,
+          judge=judge_fixed_backward),
     Check("test_mlp_digits", probe_mlp_digits, judge=judge_mlp_digits),
 ]
