@@ -177,3 +177,72 @@ def test_judge_rejects_exports_that_are_not_numbers(reference):
     problems = [ch03_softmax.judge_trained(got, {}, reference) for got in (
         None, [], {"W": "weights", "b": np.zeros(10)}, {"W": np.zeros((10, 64)), "b": {"x": 1}})]
     assert all(p and ("not exported" in p or "array of numbers" in p) for p in problems), problems
+
+
+# sigmoid_cross_entropy (ch02, Task 6) -----------------------------------------------------
+
+SCE_MUTANTS = {"log-of-sigmoid", "log-of-stable-sigmoid", "gradient-not-averaged", "loss-not-averaged",
+               "mean-over-all-entries", "gradient-sign-flipped", "max-without-log1p",
+               "log-instead-of-log1p-of-exp-z", "abs-missing", "unstable-gradient",
+               "gradient-branches-swapped", "gradient-of-bce-in-p"}
+
+
+def test_every_sigmoid_ce_mistake_fails_its_own_hidden_check(repo, reference):
+    """Each catalogued sigmoid_cross_entropy mistake fails test_sigmoid_ce_hidden itself (not
+    only some other check), and the catalogue holds the mistakes the exercise is about."""
+    mutants = [m for m in catalogue(get_chapter("ch02_sigmoid"))
+               if m.function == "losses.sigmoid_cross_entropy"]
+    assert {m.name for m in mutants} == SCE_MUTANTS
+    prepared = prepare("ch02_sigmoid", reference, "sce hidden", only="test_sigmoid_ce_hidden")
+    survivors = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, mutant in enumerate(mutants):
+            folder = Path(tmp) / f"s{number}"
+            write_mutated_package(repo / "nnlib", mutant, folder)
+            verdicts = _verdicts(prepared, load_nnlib(folder, f"nnlib_ch02_sce_{number}"))
+            if verdicts["test_sigmoid_ce_hidden"].passed:
+                survivors.append(mutant.name)
+    assert survivors == []
+
+
+def test_selftest_catches_weak_sigmoid_ce_cases(repo, monkeypatch):
+    """With logits clipped to [-5, 5], the overflowing and log-of-probability mistakes
+    survive, and the selftest says so."""
+    _weakened(ch02_sigmoid, monkeypatch, {"test_sigmoid_ce_values", "test_sigmoid_ce_hidden"},
+              lambda case: dict(case, logits=np.clip(case["logits"], -5.0, 5.0)))
+    problems = selftest(get_chapter("ch02_sigmoid"), repo, release(repo, "ch02_sigmoid"))
+    for name in ("log-of-sigmoid", "log-of-stable-sigmoid", "unstable-gradient",
+                 "log-instead-of-log1p-of-exp-z"):
+        assert any(name in p for p in problems), (name, problems)
+
+
+def test_sigmoid_ce_release_does_not_print_the_derivation(repo):
+    """The ch02 release stubs sigmoid_cross_entropy, and neither its docstring nor the
+    notebook's Task 6 text gives away the stable form or its gradient (the student derives
+    them)."""
+    import json
+
+    source = (release(repo, "ch02_sigmoid") / "losses.py").read_text()
+    start = source.index("def sigmoid_cross_entropy")
+    function = source[start:source.index("\ndef ", start + 1)]
+    assert "NotImplementedError" in function
+    notebook = json.loads((repo / "exercises" / "ch02_sigmoid" / "ch02_sigmoid.ipynb").read_text())
+    task = next("".join(c["source"]) for c in notebook["cells"]
+                if "".join(c["source"]).startswith("## Task 6"))
+    leaks = ("np.log1p(np.exp", "np.maximum(logits", "\\max(z", "\\max(0", "\\lvert z",
+             "e^{-|z|}", "\\sigma(z) - t", "sigma(z) - t", "a - t", "p - t")
+    for text in (function, task):
+        assert [leak for leak in leaks if leak in text] == []
+
+
+def test_ch03_never_reads_the_test_split(repo):
+    """Chapter 3's notebook tunes and checks on the validation split; its graded accuracy is
+    the held-out digits' (both training checks have the trusted judge)."""
+    import json
+
+    notebook = json.loads((repo / "solutions" / "ch03_softmax" / "ch03_softmax.ipynb").read_text())
+    code = "".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+    assert '["test"]' not in code and "X_test" not in code
+    assert '["val"]' in code
+    judged = {c.grade_id for c in ch03_softmax.CHECKS if c.judge is ch03_softmax.judge_trained}
+    assert judged == {"test_training_accuracy", "test_training_hidden"}

@@ -1,5 +1,5 @@
-"""Plausible mistakes in chapter 2's sigmoid, sigmoid_prime, mse, binary_cross_entropy and
-neuron_step."""
+"""Plausible mistakes in chapter 2's sigmoid, sigmoid_prime, mse, binary_cross_entropy,
+neuron_step and sigmoid_cross_entropy."""
 from . import Mutant
 
 SIGMOID = "activations.sigmoid"
@@ -7,7 +7,10 @@ SIGMOID_PRIME = "activations.sigmoid_prime"
 MSE = "losses.mse"
 BCE = "losses.binary_cross_entropy"
 STEP = "neuron.neuron_step"
+SCE = "losses.sigmoid_cross_entropy"
 
+_SCE_LOSS = "per_entry = np.maximum(logits, 0.0) - target * logits + np.log1p(e)"
+_SCE_PROBS = "probs = np.where(logits >= 0, 1.0 / (1.0 + e), e / (1.0 + e))"
 _SIGMOID_BODY = ("e = np.exp(-np.abs(z))  # in (0, 1]: never overflows\n"
                  "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))")
 
@@ -87,4 +90,46 @@ MUTANTS = [
            "w_new, b_new = w - lr * (X.T @ delta), float(b - lr * np.sum(delta))\n"
            "    return w_new, b_new, loss_fn(f(X @ w_new + b_new), t)[0]",
            "Return the loss before the step (at the w and b passed in)."),
+    # sigmoid_cross_entropy
+    Mutant(SCE, "log-of-sigmoid", _SCE_LOSS,
+           "per_entry = -(target * np.log(1.0 / (1.0 + np.exp(-logits)))\n"
+           "                  + (1.0 - target) * np.log(1.0 - 1.0 / (1.0 + np.exp(-logits))))",
+           "Taking the log of sigma(z) is what this loss avoids: sigma(z) rounds to 0 or 1 for "
+           "large |z| (and e^(-z) overflows), so the log is -inf. Write log sigma(z) and "
+           "log(1 - sigma(z)) in terms of z first, then simplify."),
+    Mutant(SCE, "log-of-stable-sigmoid", _SCE_LOSS,
+           "per_entry = -(target * np.log(" + _SCE_PROBS[8:] + ")\n"
+           "                  + (1.0 - target) * np.log(1.0 - " + _SCE_PROBS[8:] + "))",
+           "Even a stable sigmoid rounds to exactly 0 or 1 for |z| above about 37 and 745, and "
+           "log(0) = -inf: never take the log of a probability; work from the logits."),
+    Mutant(SCE, "gradient-not-averaged", "(probs - target) / n", "(probs - target)",
+           "The loss is the mean over the N examples, so its gradient carries the 1/N too."),
+    Mutant(SCE, "loss-not-averaged", "float(np.sum(per_entry)) / n", "float(np.sum(per_entry))",
+           "The loss is the mean over the N examples: divide the sum by N = logits.shape[0]."),
+    Mutant(SCE, "mean-over-all-entries", "n = len(logits)", "n = logits.size",
+           "Average over the N examples only; the outputs of one example are summed."),
+    Mutant(SCE, "gradient-sign-flipped", "(probs - target) / n", "(target - probs) / n",
+           "A sign error in the gradient: raising z must raise the loss when t = 0 (the loss "
+           "grows with z there), so dL/dz > 0 for t = 0."),
+    Mutant(SCE, "max-without-log1p", _SCE_LOSS, "per_entry = np.maximum(logits, 0.0) - target * logits",
+           "max(z, 0) alone is the limit for large |z|; the exact rewriting of log(1 + e^z) "
+           "keeps a second, small term that never overflows (0 < it <= log 2)."),
+    Mutant(SCE, "log-instead-of-log1p-of-exp-z", _SCE_LOSS,
+           "per_entry = np.log1p(np.exp(logits)) - target * logits",
+           "log(1 + e^z) typed in literally overflows for z above about 709.8: split off "
+           "max(z, 0) first, so that the exponent is never positive."),
+    Mutant(SCE, "abs-missing", "np.log1p(e)", "np.log1p(np.exp(-logits))",
+           "Without the absolute value e^(-z) overflows for large negative z: the exponent must "
+           "be -|z|, which is never positive."),
+    Mutant(SCE, "unstable-gradient", _SCE_PROBS,
+           "probs = np.exp(logits) / (1.0 + np.exp(logits))",
+           "e^z / (1 + e^z) is inf / inf = nan for z above about 709.8: the gradient's sigmoid "
+           "needs the same two cases (z >= 0 and z < 0) as a stable sigmoid."),
+    Mutant(SCE, "gradient-branches-swapped", "np.where(logits >= 0,", "np.where(logits < 0,",
+           "With the two cases swapped the gradient uses sigma(-z) = 1 - sigma(z): check which "
+           "form is safe for which sign of z."),
+    Mutant(SCE, "gradient-of-bce-in-p", "(probs - target) / n",
+           "(probs - target) / np.maximum(probs * (1.0 - probs), 1e-300) / n",
+           "That is dL/dp, the gradient with respect to the probability; with respect to the "
+           "logit the factor sigma'(z) = p (1 - p) cancels it."),
 ]

@@ -1,5 +1,5 @@
 """Chapter 2's graded tests as checks: ``sigmoid``, ``sigmoid_prime``, ``mse``,
-``binary_cross_entropy`` and ``neuron_step``.
+``binary_cross_entropy``, ``neuron_step`` and ``sigmoid_cross_entropy``.
 
 Each check mirrors one graded test cell of ``solutions/ch02_sigmoid``; see
 :mod:`nncourse.probes.kit` for what each part does and where it runs. Where a test turns
@@ -316,6 +316,48 @@ def hidden_neuron_step_cases(rng, reference):
     return cases
 
 
+# sigmoid_cross_entropy -----------------------------------------------------------------
+
+def probe_sigmoid_ce(nnlib, case, namespace):
+    """``sigmoid_cross_entropy(logits, target)`` with warnings made errors: loss, dlogits,
+    inputs unchanged; centred differences (h = 1e-4) when the case asks."""
+    return _loss_outputs(nnlib.losses.sigmoid_cross_entropy, case, "logits", 1e-4)
+
+
+def visible_sigmoid_ce_cases(rng, reference):
+    """The cell's inputs: zero logits, +-ln 3 (hand-worked), logits of +-1e4 with targets
+    that agree and that disagree with them, and its random (4, 3) batch of moderate logits
+    with hard and with fractional targets (centred differences)."""
+    gen = np.random.default_rng(22)
+    Z = gen.normal(size=(4, 3)) * 3.0
+    hard = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    soft = np.array([[0.2, 0.5, 0.9], [0.0, 0.7, 1.0], [0.35, 0.1, 0.6], [1.0, 0.25, 0.8]])
+    return [{"logits": np.zeros((2, 1)), "target": np.array([[1.0], [0.0]])},
+            {"logits": np.array([LN3, -LN3]), "target": np.array([1.0, 0.0])},
+            {"logits": np.array([[1e4, -1e4], [-1e4, 1e4]]), "target": np.array([[1.0, 0.0], [0.0, 1.0]])},
+            {"logits": np.array([[1e4, -1e4], [-1e4, 1e4]]), "target": np.array([[0.0, 1.0], [1.0, 0.0]])},
+            {"logits": np.array([1e4, -1e4, 40.0, -40.0]), "target": np.array([0.5, 0.25, 0.9, 0.0])},
+            {"logits": Z, "target": hard, "gradcheck": True},
+            {"logits": Z, "target": soft, "gradcheck": True}]
+
+
+def hidden_sigmoid_ce_cases(rng, reference):
+    """24 random batches of shape (N,), (N, K) or (N, K, M), N = 1 in some; magnitudes 0.1
+    to 1e4 (some entries moved to +-1e4 outright); hard targets in half, fractional in the
+    other half."""
+    cases = []
+    for trial in range(24):
+        shape = _random_batch_shape(rng, trial)
+        logits = rng.normal(size=shape) * float(rng.choice([0.1, 1.0, 10.0, 1e3, 1e4]))
+        if trial % 3 == 2:
+            logits[rng.random(shape) < 0.3] = 1e4
+            logits[rng.random(shape) < 0.3] = -1e4
+        hard = trial % 4 < 2
+        target = rng.integers(0, 2, size=shape).astype(np.float64) if hard else rng.uniform(size=shape)
+        cases.append({"logits": logits, "target": target})
+    return cases
+
+
 SIGMOID_TOLERANCE = {"rtol": 1e-9, "atol": 1e-15}
 TIGHT = {"rtol": 1e-9, "atol": 1e-12}
 
@@ -332,4 +374,6 @@ CHECKS = [
     Check("test_bce_hidden", probe_bce, hidden_bce_cases),
     Check("test_neuron_step_values", probe_neuron_step, visible_neuron_step_cases, **TIGHT),
     Check("test_neuron_step_hidden", probe_neuron_step, hidden_neuron_step_cases, **TIGHT),
+    Check("test_sigmoid_ce_values", probe_sigmoid_ce, visible_sigmoid_ce_cases, **TIGHT),
+    Check("test_sigmoid_ce_hidden", probe_sigmoid_ce, hidden_sigmoid_ce_cases, **TIGHT),
 ]
