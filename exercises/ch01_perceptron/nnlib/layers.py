@@ -148,6 +148,36 @@ class ReLU(_Elementwise):
         return (y > 0).astype(np.float64)
 
 
+class Softplus(Layer):
+    r"""Elementwise softplus :math:`y = \log(1 + e^{x})`, a smooth ReLU.
+
+    Shape
+    -----
+    x : any shape -> y : the same shape.
+
+    Notes
+    -----
+    Forward: :math:`y = \log(1 + e^{x})`, computed as ``np.logaddexp(0, x)`` so that no
+    :math:`e^{x}` overflows for large :math:`x` (:math:`y \approx x` there) and no precision
+    is lost for very negative :math:`x` (:math:`y \approx e^{x}`). Backward multiplies the
+    upstream gradient by :math:`dy/dx` at the input cached by the last forward; deriving
+    that derivative, and computing it without overflow, is chapter 4's exercise.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._x = None
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        # YOUR CODE HERE
+        raise NotImplementedError('Softplus.forward is yours to write: complete it in nnlib/layers.py (chapter 4, ch04_backprop)')
+
+    def backward(self, dout):
+        # YOUR CODE HERE
+        raise NotImplementedError('Softplus.backward is yours to write: complete it in nnlib/layers.py (chapter 4, ch04_backprop)')
+
+
 class Dropout(Layer):
     r"""Inverted dropout: in training, zero each unit with probability ``p`` and scale the
     kept ones by :math:`1/(1-p)`; in evaluation, the identity.
