@@ -41,7 +41,7 @@ CHAPTERS = {chapter.id: chapter for chapter in (
             ("activations.softmax", "losses.softmax_cross_entropy")),
     Chapter("ch04_backprop", 4, "Feedforward networks and backpropagation",
             ("layers.Linear.forward", "layers.Linear.backward", "network.Sequential.backward",
-             "optim.SGD.step", "gradcheck.numerical_gradient", "layers.Softplus.forward",
+             "optim.SGD.step", "gradcheck.numerical_gradient",
              "layers.Softplus.backward")),
     Chapter("ch05_regularization", 5, "Regularization, initialization and training deep networks",
             ("layers.Dropout.forward", "layers.Dropout.backward", "losses.l2_penalty",

@@ -164,9 +164,10 @@ class Softplus(Layer):
     -----
     Forward: :math:`y = \log(1 + e^{x})`, computed as ``np.logaddexp(0, x)`` so that no
     :math:`e^{x}` overflows for large :math:`x` (:math:`y \approx x` there) and no precision
-    is lost for very negative :math:`x` (:math:`y \approx e^{x}`). Backward multiplies the
-    upstream gradient by :math:`dy/dx` at the input cached by the last forward; deriving
-    that derivative, and computing it without overflow, is chapter 4's exercise.
+    is lost for very negative :math:`x` (:math:`y \approx e^{x}`); it keeps its input.
+    Backward multiplies the upstream gradient by :math:`dy/dx` at the input cached by the
+    last forward; deriving that derivative, and computing it without overflow, is chapter
+    4's exercise.
     """
 
     def __init__(self):
@@ -174,11 +175,8 @@ class Softplus(Layer):
         self._x = None
 
     def forward(self, x):
-        x = np.asarray(x, dtype=np.float64)
-        ### BEGIN SOLUTION
-        self._x = x
-        return np.logaddexp(0.0, x)
-        ### END SOLUTION
+        self._x = np.asarray(x, dtype=np.float64)
+        return np.logaddexp(0.0, self._x)  # log(1 + e^x) without forming e^x
 
     def backward(self, dout):
         ### BEGIN SOLUTION

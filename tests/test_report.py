@@ -103,8 +103,8 @@ def test_scores_come_from_the_gradebook(graded):
     assert (half["autograded_score"], half["written_score"], half["total"]) == ("5", "", "5")
     assert "failed 4 of 6 tests: test_update_worked_example, test_update_hidden" in half["status"]
     second = rows["reference", SECOND]
-    assert (second["autograded_score"], second["autograded_max"]) == ("21", "21")
-    assert rows[HALF_DONE, SECOND]["max_total"] == second["max_total"] == "23"
+    assert (second["autograded_score"], second["autograded_max"]) == ("25", "25")
+    assert rows[HALF_DONE, SECOND]["max_total"] == second["max_total"] == "27"
 
 
 def test_progress_per_student_and_topic(graded):
@@ -145,7 +145,7 @@ def test_summary_names_counts_means_and_files(graded):
     root, _, proc, _, _ = graded
     assert f"2 student(s), {len(RELEASED)} assignment(s)" in proc.stdout
     assert "ch01_perceptron: class mean 10.0/17 (2 of 2 submitted)" in proc.stdout
-    assert "ch02_sigmoid: class mean 10.5/23 (1 of 2 submitted)" in proc.stdout
+    assert "ch02_sigmoid: class mean 12.5/27 (1 of 2 submitted)" in proc.stdout
     assert "ch03_softmax: class mean 0.0/20 (0 of 2 submitted)" in proc.stdout
     assert str(root / "progress.png") in proc.stdout
 

@@ -1,5 +1,5 @@
 """Plausible mistakes in chapter 4's Linear.forward/backward, Sequential.backward, SGD.step,
-numerical_gradient and Softplus.forward/backward."""
+numerical_gradient and Softplus.backward."""
 from . import Mutant
 
 FORWARD = "layers.Linear.forward"
@@ -7,7 +7,6 @@ BACKWARD = "layers.Linear.backward"
 SEQUENTIAL = "network.Sequential.backward"
 STEP = "optim.SGD.step"
 NUMGRAD = "gradcheck.numerical_gradient"
-SOFTPLUS_FORWARD = "layers.Softplus.forward"
 SOFTPLUS_BACKWARD = "layers.Softplus.backward"
 
 MUTANTS = [
@@ -85,13 +84,6 @@ MUTANTS = [
     Mutant(NUMGRAD, "rows-not-entries", "np.ndindex(x.shape)", "range(x.shape[0])",
            "Perturb one ENTRY at a time (np.ndindex(x.shape)); x[i] with an integer i is a whole "
            "row of a 2-D array."),
-    # Softplus.forward
-    Mutant(SOFTPLUS_FORWARD, "overflow", "np.logaddexp(0.0, x)", "np.log(1.0 + np.exp(x))",
-           "For x above about 709, exp(x) overflows to inf and so does log(1 + exp(x)), while "
-           "softplus(x) is close to x. Compute it without forming exp(x): np.logaddexp(0, x), "
-           "or max(x, 0) + log(1 + exp(-|x|))."),
-    Mutant(SOFTPLUS_FORWARD, "input-not-cached", "self._x = x", "pass",
-           "forward must keep its input (self._x): the derivative is evaluated at x."),
     # Softplus.backward
     Mutant(SOFTPLUS_BACKWARD, "derivative-is-the-function",
            "np.exp(-np.logaddexp(0.0, -self._x))", "np.logaddexp(0.0, self._x)",

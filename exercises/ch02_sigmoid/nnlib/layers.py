@@ -159,9 +159,10 @@ class Softplus(Layer):
     -----
     Forward: :math:`y = \log(1 + e^{x})`, computed as ``np.logaddexp(0, x)`` so that no
     :math:`e^{x}` overflows for large :math:`x` (:math:`y \approx x` there) and no precision
-    is lost for very negative :math:`x` (:math:`y \approx e^{x}`). Backward multiplies the
-    upstream gradient by :math:`dy/dx` at the input cached by the last forward; deriving
-    that derivative, and computing it without overflow, is chapter 4's exercise.
+    is lost for very negative :math:`x` (:math:`y \approx e^{x}`); it keeps its input.
+    Backward multiplies the upstream gradient by :math:`dy/dx` at the input cached by the
+    last forward; deriving that derivative, and computing it without overflow, is chapter
+    4's exercise.
     """
 
     def __init__(self):
@@ -169,9 +170,8 @@ class Softplus(Layer):
         self._x = None
 
     def forward(self, x):
-        x = np.asarray(x, dtype=np.float64)
-        # YOUR CODE HERE
-        raise NotImplementedError('Softplus.forward is yours to write: complete it in nnlib/layers.py (chapter 4, ch04_backprop)')
+        self._x = np.asarray(x, dtype=np.float64)
+        return np.logaddexp(0.0, self._x)  # log(1 + e^x) without forming e^x
 
     def backward(self, dout):
         # YOUR CODE HERE
