@@ -484,7 +484,7 @@ def heldout_mse(reference, layer, head, X, y):
     """Mean squared error of ``head(layer(X)[:, -1])`` against y (the plain MSE, not half)."""
     with np.errstate(all="ignore"):
         prediction = head.forward(layer.forward(X)[:, -1])
-    error = float(np.mean((prediction - y) ** 2))
+        error = float(np.mean((prediction - y) ** 2))  # overflows to inf silently (fails below)
     return error if np.isfinite(error) else float("inf")
 
 
