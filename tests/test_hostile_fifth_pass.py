@@ -4,6 +4,8 @@ hostile sandbox could send back (what a forged probe or a patched exporter would
 plain data is all that crosses the boundary). Trusted judges called directly; no sandbox.
 Run time: a few seconds.
 """
+import re
+import shutil
 import sys
 import time
 import types
@@ -243,3 +245,50 @@ def test_sigmoid_cross_entropy_hidden_check_passes_the_reference():
         expected = ch02_sigmoid.probe_sigmoid_ce(reference, case, None)
         assert same(ch02_sigmoid.probe_sigmoid_ce(reference, case, None), expected,
                     rtol=check.rtol, atol=check.atol) is None
+
+
+# --------------------------------------------------------------------------- chapter 7: a real sandbox
+
+SALT_HUNT = r'''
+_hits, _seen = [], 0
+for _root in ["/work", "/root", "/job", "/usr/lib", _sys.prefix, _sys.base_prefix] + list(_sys.path):
+    if not _root or not _os.path.isdir(_root):
+        continue
+    for _d, _x, _files in _os.walk(_root):
+        for _f in _files:
+            if _f.endswith(".py") or _f.endswith(".npz"):
+                _p = _os.path.join(_d, _f)
+                _seen += 1
+                try:
+                    with open(_p, "rb") as _fh:
+                        if b"ADDING" + b"_SALT" in _fh.read():
+                            _hits.append(_p)
+                except OSError:
+                    pass
+print(_MARK, "salt hits:", _hits, "python files seen:", _seen)
+'''
+
+
+def test_the_sandbox_cannot_read_the_adding_salt(tmp_path):
+    """A chapter 7 submission whose nnlib, imported in the kernel, reads every .py and .npz
+    file it can reach (/work, /root, /job, /usr/lib, the interpreters, sys.path) for the
+    judge's salt: it finds none (nncourse is an editable install whose source the sandbox
+    does not bind), and the stubs still score 0."""
+    from hostile.attacks import lines, prelude
+    from hostile.watch import run_watched
+    from test_hostile_second_pass import outcome
+
+    folder = tmp_path / "submitted" / "salt" / "ch07_rnn"
+    shutil.copytree(REPO / "exercises" / "ch07_rnn", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    module = folder / "nnlib" / "recurrent.py"
+    module.write_text(module.read_text().rstrip("\n") + "\n\n\n"
+                      + "\n".join(prelude("salt") + lines(SALT_HUNT)) + "\n")
+    run = run_watched([sys.executable, "-m", "nncourse.cli", "autograde", "ch07_rnn", "--submissions",
+                       str(tmp_path / "submitted"), "--out", str(tmp_path / "out"), "--timeout", "60",
+                       "--memory", "1500", "--jobs", "1"], cwd=REPO)
+    rows, results = outcome(run, tmp_path / "out")
+    assert rows["salt"]["score"] == "0"
+    text = "".join(p.read_text(errors="replace") for p in (tmp_path / "out" / "autograded").rglob("*.ipynb"))
+    found = re.search(r"redteam-salt-q7z salt hits: \[(.*?)\] python files seen: (\d+)", text)
+    assert found, "the attack did not run"
+    assert found[1] == "" and int(found[2]) > 1000, found[0]
