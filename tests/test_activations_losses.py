@@ -101,6 +101,45 @@ def test_softmax_cross_entropy_by_hand():
     np.testing.assert_allclose(grad, (np.full((2, 4), 0.25) - np.eye(4)[[1, 3]]) / 2)
 
 
+def test_temperature_cross_entropy_by_hand_and_at_tau_one():
+    loss, dz, dtau = losses.temperature_cross_entropy(np.array([[0.0, np.log(3.0)]]), np.array([1]), 1.0)
+    assert loss == pytest.approx(np.log(4 / 3))                 # p = (1/4, 3/4)
+    np.testing.assert_allclose(dz, [[0.25, -0.25]])
+    assert dtau == pytest.approx(np.log(3.0) / 4)                # -sum((p - t) z) / N
+    z, y = RNG.normal(size=(6, 5)) * 3, RNG.integers(0, 5, size=6)
+    loss, dz, _ = losses.temperature_cross_entropy(z, y, 1.0)
+    plain_loss, plain_dz = losses.softmax_cross_entropy(z, y)
+    assert loss == plain_loss and np.array_equal(dz, plain_dz)
+    loss, dz, dtau = losses.temperature_cross_entropy(np.zeros((3, 4)), np.array([0, 1, 3]), 0.5)
+    assert loss == pytest.approx(np.log(4)) and dtau == 0.0     # zero logits: tau is invisible
+
+
+def test_temperature_cross_entropy_gradients_match_finite_differences():
+    z, y = RNG.normal(size=(5, 4)) * 3, RNG.integers(0, 4, size=5)
+    for tau in (0.3, 1.0, 4.0):
+        t = np.array([tau])
+        loss, dz, dtau = losses.temperature_cross_entropy(z, y, tau)
+        numeric_z = numerical_gradient(lambda: losses.temperature_cross_entropy(z, y, tau)[0], z)
+        numeric_tau = numerical_gradient(lambda: losses.temperature_cross_entropy(z, y, float(t[0]))[0], t)
+        assert relative_error(dz, numeric_z) < 1e-7
+        assert relative_error(dtau, numeric_tau) < 1e-7
+
+
+def test_temperature_cross_entropy_is_finite_and_silent_for_huge_scaled_logits():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, dz, dtau = losses.temperature_cross_entropy(np.array([[1e4, 0.0, -1e4]]), np.array([2]), 0.01)
+    assert loss == pytest.approx(2e6)                            # 2e4 / 0.01
+    np.testing.assert_allclose(dz, [[100.0, 0.0, -100.0]])
+    assert dtau == pytest.approx(-2e8)                           # a wrong answer: warmer is better
+
+
+@pytest.mark.parametrize("tau", [0.0, -1.0, np.inf, np.nan, True, np.array([1.0]), "1"])
+def test_temperature_cross_entropy_rejects_a_bad_temperature(tau):
+    with pytest.raises(ValueError, match=r"tau must be a finite number > 0"):
+        losses.temperature_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), tau)
+
+
 @pytest.mark.parametrize("loss_name", ["mse", "binary_cross_entropy", "sigmoid_cross_entropy", "softmax_cross_entropy"])
 def test_loss_gradients_match_finite_differences(loss_name):
     fn = getattr(losses, loss_name)

@@ -78,7 +78,8 @@ def test_selftest_catches_weak_softmax_cases(repo, monkeypatch):
 
 def test_a_function_is_graded_alone(repo):
     """Broken sigmoid, mse and binary_cross_entropy cost sigmoid_prime and neuron_step
-    nothing; a broken softmax costs softmax_cross_entropy nothing."""
+    nothing; a broken softmax costs softmax_cross_entropy nothing; broken softmax and
+    softmax_cross_entropy cost temperature_cross_entropy nothing."""
     ch02 = load_nnlib(repo / "nnlib", "nnlib_ch02_broken_helpers")
     ch02.activations.sigmoid = lambda z: 0.5 * np.asarray(z, dtype=np.float64)
     ch02.losses.mse = ch02.neuron.mse = lambda pred, target: (7.0, np.zeros_like(pred))
@@ -88,8 +89,13 @@ def test_a_function_is_graded_alone(repo):
     ch03 = load_nnlib(repo / "nnlib", "nnlib_ch03_broken_helpers")
     ch03.activations.softmax = ch03.losses.softmax = lambda z, axis=-1: np.zeros_like(z)
     ch03.activations.log_softmax = ch03.losses.log_softmax = ch03.activations.softmax
+    ch03_tce = load_nnlib(repo / "nnlib", "nnlib_ch03_broken_losses")
+    ch03_tce.activations.softmax = ch03_tce.losses.softmax = ch03.activations.softmax
+    ch03_tce.activations.log_softmax = ch03_tce.losses.log_softmax = ch03.activations.softmax
+    ch03_tce.losses.softmax_cross_entropy = lambda logits, labels: (7.0, np.zeros_like(logits))
     for chapter_id, package, graded in (("ch02_sigmoid", ch02, ("sigmoid_prime", "neuron_step")),
-                                        ("ch03_softmax", ch03, ("sce",))):
+                                        ("ch03_softmax", ch03, ("sce",)),
+                                        ("ch03_softmax", ch03_tce, ("tce",))):
         prepared = prepare(chapter_id, load_nnlib(repo / "nnlib", f"nnlib_{chapter_id}_ref"), "alone")
         verdicts = _verdicts(prepared, package)
         assert not all(v.passed for v in verdicts.values())  # the breakage is in place
@@ -101,7 +107,7 @@ def test_stand_ins_are_put_back(repo):
     cells of the same kernel use them)."""
     package = load_nnlib(repo / "nnlib", "nnlib_ch02_ch03_put_back")
     names = [(package.activations, n) for n in ("sigmoid", "softmax", "log_softmax")] + \
-            [(package.losses, n) for n in ("softmax", "log_softmax")] + \
+            [(package.losses, n) for n in ("softmax", "log_softmax", "softmax_cross_entropy")] + \
             [(package.neuron, n) for n in ("ACTIVATIONS", "LOSSES", "mse", "binary_cross_entropy")]
     before = [getattr(module, name) for module, name in names]
     contents = (dict(package.neuron.ACTIVATIONS), dict(package.neuron.LOSSES))
@@ -231,6 +237,50 @@ def test_sigmoid_ce_release_does_not_print_the_derivation(repo):
                 if "".join(c["source"]).startswith("## Task 6"))
     leaks = ("np.log1p(np.exp", "np.maximum(logits", "\\max(z", "\\max(0", "\\lvert z",
              "e^{-|z|}", "\\sigma(z) - t", "sigma(z) - t", "a - t", "p - t")
+    for text in (function, task):
+        assert [leak for leak in leaks if leak in text] == []
+
+
+# temperature_cross_entropy (ch03, Task 4) ------------------------------------------------
+
+TCE_MUTANTS = {"dlogits-not-divided-by-tau", "dlogits-times-tau", "dtau-sign-flipped",
+               "dtau-over-tau-not-tau-squared", "dtau-with-raw-logits", "dtau-first-example-only",
+               "dtau-mean-over-entries", "dtau-without-onehot", "dtau-per-class",
+               "temperature-multiplies", "loss-of-unscaled-logits", "input-mutated"}
+
+
+def test_every_temperature_ce_mistake_fails_its_own_hidden_check(repo, reference):
+    """Each catalogued temperature_cross_entropy mistake fails test_tce_hidden itself, and
+    the catalogue holds the mistakes the derivation invites."""
+    mutants = [m for m in catalogue(get_chapter("ch03_softmax"))
+               if m.function == "losses.temperature_cross_entropy"]
+    assert {m.name for m in mutants} == TCE_MUTANTS
+    prepared = prepare("ch03_softmax", reference, "tce hidden", only="test_tce_hidden")
+    survivors = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, mutant in enumerate(mutants):
+            folder = Path(tmp) / f"t{number}"
+            write_mutated_package(repo / "nnlib", mutant, folder)
+            verdicts = _verdicts(prepared, load_nnlib(folder, f"nnlib_ch03_tce_{number}"))
+            if verdicts["test_tce_hidden"].passed:
+                survivors.append(mutant.name)
+    assert survivors == []
+
+
+def test_temperature_ce_release_does_not_print_the_derivation(repo):
+    """The ch03 release stubs temperature_cross_entropy, and neither its docstring nor the
+    notebook's Task 4 text gives either gradient (the student derives them)."""
+    import json
+
+    source = (release(repo, "ch03_softmax") / "losses.py").read_text()
+    start = source.index("def temperature_cross_entropy")
+    function = source[start:source.index("\ndef ", start + 1)]
+    assert "NotImplementedError" in function
+    notebook = json.loads((repo / "exercises" / "ch03_softmax" / "ch03_softmax.ipynb").read_text())
+    task = next("".join(c["source"]) for c in notebook["cells"]
+                if "".join(c["source"]).startswith("## Task 4"))
+    leaks = ("\\tau^2", "tau**2", "tau ** 2", "dscaled", "-z / ", "-u / ", "(P - T) / (N",
+             "p - t) / (N")
     for text in (function, task):
         assert [leak for leak in leaks if leak in text] == []
 

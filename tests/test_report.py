@@ -146,7 +146,7 @@ def test_summary_names_counts_means_and_files(graded):
     assert f"2 student(s), {len(RELEASED)} assignment(s)" in proc.stdout
     assert "ch01_perceptron: class mean 10.0/17 (2 of 2 submitted)" in proc.stdout
     assert "ch02_sigmoid: class mean 12.5/27 (1 of 2 submitted)" in proc.stdout
-    assert "ch03_softmax: class mean 0.0/20 (0 of 2 submitted)" in proc.stdout
+    assert "ch03_softmax: class mean 0.0/24 (0 of 2 submitted)" in proc.stdout
     assert str(root / "progress.png") in proc.stdout
 
 

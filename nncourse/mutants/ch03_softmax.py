@@ -1,8 +1,10 @@
-"""Plausible mistakes in chapter 3's softmax and softmax_cross_entropy."""
+"""Plausible mistakes in chapter 3's softmax, softmax_cross_entropy and
+temperature_cross_entropy."""
 from . import Mutant
 
 SOFTMAX = "activations.softmax"
 SCE = "losses.softmax_cross_entropy"
+TCE = "losses.temperature_cross_entropy"
 
 MUTANTS = [
     Mutant(SOFTMAX, "no-max-subtraction",
@@ -59,4 +61,40 @@ MUTANTS = [
     Mutant(SCE, "input-mutated", "n = logits.shape[0]",
            "n = logits.shape[0]\n    logits -= np.max(logits, axis=1, keepdims=True)",
            "Never shift the logits in place: the caller's array would change."),
+    Mutant(TCE, "dlogits-not-divided-by-tau", "return loss, dscaled / tau, dtau",
+           "return loss, dscaled, dtau",
+           "The loss sees the logits only through u = z / tau, so dL/dz = dL/du * du/dz and "
+           "du/dz = 1 / tau."),
+    Mutant(TCE, "dlogits-times-tau", "return loss, dscaled / tau, dtau",
+           "return loss, dscaled * tau, dtau",
+           "u = z / tau, so du/dz = 1 / tau, not tau."),
+    Mutant(TCE, "dtau-sign-flipped", "dtau = -float(", "dtau = float(",
+           "du/dtau = -z / tau^2 is negative for a positive logit: mind the sign. A confidently "
+           "wrong batch must lose from warming up (dtau < 0)."),
+    Mutant(TCE, "dtau-over-tau-not-tau-squared", "dtau = -float(np.sum(dscaled * scaled)) / tau",
+           "dtau = -float(np.sum(dscaled * scaled))",
+           "du/dtau = -z / tau^2; with u = z / tau that is -u / tau, one more 1/tau."),
+    Mutant(TCE, "dtau-with-raw-logits", "dtau = -float(np.sum(dscaled * scaled)) / tau",
+           "dtau = -float(np.sum(dscaled * logits)) / tau",
+           "du/dtau = -z / tau^2: with the raw logits z that is two factors 1/tau, not one."),
+    Mutant(TCE, "dtau-first-example-only", "np.sum(dscaled * scaled)",
+           "np.sum(dscaled[0] * scaled[0])",
+           "tau is shared by every entry of every example: dL/dtau sums over all of them."),
+    Mutant(TCE, "dtau-mean-over-entries", "np.sum(dscaled * scaled)",
+           "np.mean(dscaled * scaled)",
+           "dL/dtau is a sum over every entry of dL/du * du/dtau; the 1/N is already inside "
+           "dL/du."),
+    Mutant(TCE, "dtau-without-onehot", "np.sum(dscaled * scaled)",
+           "np.sum(softmax(scaled, axis=1) * scaled) / len(scaled)",
+           "dL/du is (softmax - onehot) / N: the one-hot part contributes to dL/dtau too."),
+    Mutant(TCE, "dtau-per-class", "dtau = -float(np.sum(dscaled * scaled)) / tau",
+           "dtau = -np.sum(dscaled * scaled, axis=0) / tau",
+           "tau is one number: sum over every entry, and return a number."),
+    Mutant(TCE, "temperature-multiplies", "scaled = logits / tau", "scaled = logits * tau",
+           "The temperature divides the logits: a high temperature flattens the softmax."),
+    Mutant(TCE, "loss-of-unscaled-logits", "loss, dscaled = softmax_cross_entropy(scaled, labels)",
+           "loss, dscaled = softmax_cross_entropy(logits, labels)",
+           "The loss is the cross-entropy of softmax(logits / tau), not of softmax(logits)."),
+    Mutant(TCE, "input-mutated", "scaled = logits / tau", "logits /= tau\n    scaled = logits",
+           "Never divide the logits in place: the caller's array would change."),
 ]

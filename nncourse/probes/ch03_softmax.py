@@ -1,13 +1,14 @@
-"""Chapter 3's graded tests as checks: ``softmax``, ``softmax_cross_entropy`` and the
-trained softmax regression on the digits.
+"""Chapter 3's graded tests as checks: ``softmax``, ``softmax_cross_entropy``,
+``temperature_cross_entropy`` and the trained softmax regression on the digits.
 
 Each check mirrors one graded test cell of ``solutions/ch03_softmax``; see
 :mod:`nncourse.probes.kit` for what each part does and where it runs. Where a test turns
 numpy warnings into errors, the probe reports whether the call ran without one
 (:data:`NO_WARNING`). The ``softmax_cross_entropy`` probe replaces ``softmax`` and
 ``log_softmax`` by :class:`ShiftTable` lookups of the reference's values, so only the loss
-is graded and no correct softmax enters the sandbox. The trained ``W`` and ``b`` are
-exported from the notebook and judged with the reference's softmax on held-out digits
+is graded and no correct softmax enters the sandbox; the ``temperature_cross_entropy``
+probe also replaces ``softmax_cross_entropy`` (:class:`LossTable`). The trained ``W`` and
+``b`` are exported from the notebook and judged with the reference's softmax on held-out digits
 that no student release contains (:mod:`nncourse.grader.heldout`).
 """
 import numpy as np
@@ -193,6 +194,113 @@ def hidden_sce_cases(rng, reference):
     return cases
 
 
+# temperature_cross_entropy -------------------------------------------------------------
+
+class LossTable:
+    """A stand-in for ``softmax_cross_entropy`` that answers from a table of the reference's
+    ``(loss, dlogits)``, never by computing.
+
+    ``entries`` is a list of ``[logits, labels, loss, dlogits]``. The logits match an entry
+    as a :class:`ShiftTable` matches (the loss cannot see a constant added to a row), the
+    labels exactly; any other call raises.
+    """
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.index = ShiftTable([[logits, 1, np.array(i)] for i, (logits, *_) in enumerate(entries)])
+
+    def __call__(self, logits, labels):
+        logits = np.asarray(logits, dtype=np.float64)
+        if logits.ndim != 2:
+            raise LookupError("a stand-in was called with arguments the reference never used")
+        _, known_labels, loss, dlogits = self.entries[int(self.index(logits, axis=1))]
+        if not np.array_equal(np.asarray(labels), known_labels):
+            raise LookupError("a stand-in was called with arguments the reference never used")
+        return float(loss), np.array(dlogits)
+
+
+def probe_tce(nnlib, case, namespace):
+    """``temperature_cross_entropy(logits, labels, tau)`` with warnings made errors and
+    ``softmax``, ``log_softmax`` and ``softmax_cross_entropy`` answering from the
+    reference's values: loss, dlogits, dtau, inputs unchanged, and (if the case asks)
+    centred differences of the loss in the logits and in tau."""
+    standins = {"softmax": ShiftTable(case["softmax"]), "log_softmax": ShiftTable(case["log_softmax"])}
+    losses_standins = {**standins, "softmax_cross_entropy": LossTable(case["softmax_cross_entropy"])}
+
+    def call():
+        return with_standins((nnlib.losses,), losses_standins,
+                             lambda: _tce_outputs(nnlib.losses.temperature_cross_entropy, case))
+
+    return with_standins((nnlib.activations,), standins, call)
+
+
+def _tce_outputs(tce, case):
+    """What :func:`probe_tce` returns, once the stand-ins are in place."""
+    logits, labels, tau = fresh(case["logits"]), fresh(case["labels"]), case["tau"]
+    got, clean = without_warnings(tce, logits, labels, tau)
+    if not clean:
+        return {NO_WARNING: False}
+    if not (isinstance(got, tuple) and len(got) == 3):
+        return {NO_WARNING: True, "returns (loss, dlogits, dtau)": False}
+    loss, dlogits, dtau = got
+    out = {NO_WARNING: True, "returns (loss, dlogits, dtau)": True, "loss": np.asarray(loss),
+           "dlogits": np.asarray(dlogits), "dtau": np.asarray(dtau),
+           "logits unchanged": unchanged(logits, case["logits"]),
+           "labels unchanged": unchanged(labels, case["labels"])}
+    if case.get("gradcheck"):
+        out["centred differences of the loss in the logits"] = _centred_differences(
+            lambda x: tce(x, case["labels"].copy(), tau)[0], case["logits"])
+        out["centred difference of the loss in tau"] = np.asarray(
+            float(tce(case["logits"].copy(), case["labels"].copy(), tau + GRADCHECK_H)[0])
+            - float(tce(case["logits"].copy(), case["labels"].copy(), tau - GRADCHECK_H)[0])) / (2 * GRADCHECK_H)
+    return out
+
+
+def _tce_case(reference, logits, labels, tau, gradcheck=False):
+    """A case: ``logits``, ``labels``, ``tau``, and the reference's softmax, log_softmax and
+    softmax_cross_entropy at every ``logits / tau`` the loss may be asked for (for
+    centred differences, also at each nudged copy of the logits and at ``tau +- h``)."""
+    logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    points = [(logits, tau)]
+    if gradcheck:
+        points += [(x, tau) for _, pair in _nudged(logits) for x in pair]
+        points += [(logits, tau + GRADCHECK_H), (logits, tau - GRADCHECK_H)]
+    scaled = [z / t for z, t in points]
+    case = {"logits": logits, "labels": labels, "tau": float(tau), "gradcheck": gradcheck}
+    for name in ("softmax", "log_softmax"):
+        function = getattr(reference.activations, name)
+        case[name] = [[u, axis, function(u, axis=axis)] for u in scaled for axis in (0, 1)]
+    case["softmax_cross_entropy"] = [[u, labels, *reference.losses.softmax_cross_entropy(u, labels)]
+                                     for u in scaled]
+    return case
+
+
+def visible_tce_cases(rng, reference):
+    """The cell's hand-worked cases (logits (0, ln 3) at tau = 1 and 2 with either label,
+    zero logits at tau = 0.5), logits of size 1e4 at tau = 0.01 and 100, and its random
+    (3, 4) logits at tau = 1 and at tau = 0.7 with centred differences."""
+    one = [[0.0, LN3]]
+    logits = np.random.default_rng(404).normal(size=(3, 4)) * 2.0
+    return [_tce_case(reference, one, [1], 1.0), _tce_case(reference, one, [0], 1.0),
+            _tce_case(reference, one, [1], 2.0), _tce_case(reference, np.zeros((3, 4)), [0, 1, 3], 0.5),
+            _tce_case(reference, [[1e4, 0.0, -1e4], [1e4, 0.0, -1e4]], [0, 2], 0.01),
+            _tce_case(reference, [[1e4, 0.0, -1e4]], [1], 100.0),
+            _tce_case(reference, logits, [3, 0, 1], 1.0),
+            _tce_case(reference, logits, [3, 0, 1], 0.7, gradcheck=True)]
+
+
+def hidden_tce_cases(rng, reference):
+    """30 random batches: N 1 to 29, K 2 to 11, magnitudes 0.1 to 1e4, temperatures from
+    0.05 to 20 (exactly 1 in every sixth)."""
+    cases = []
+    for trial in range(30):
+        N, K = int(rng.integers(1, 30)), int(rng.integers(2, 12))
+        logits = rng.normal(size=(N, K)) * float(rng.choice([0.1, 1.0, 10.0, 1e3, 1e4]))
+        tau = 1.0 if trial % 6 == 0 else float(np.exp(rng.uniform(np.log(0.05), np.log(20.0))))
+        cases.append(_tce_case(reference, logits, rng.integers(0, K, size=N), tau))
+    return cases
+
+
 # The trained softmax regression --------------------------------------------------------
 
 def probe_trained(nnlib, case, namespace):
@@ -250,6 +358,8 @@ CHECKS = [
     Check("test_sce_values", probe_sce, visible_sce_cases, **SOFTMAX_TOLERANCE),
     Check("test_sce_stability_gradcheck", probe_sce, visible_sce_stability_cases, rtol=1e-9, atol=1e-10),
     Check("test_sce_hidden", probe_sce, hidden_sce_cases, **SOFTMAX_TOLERANCE),
+    Check("test_tce_values", probe_tce, visible_tce_cases, rtol=1e-9, atol=1e-10),
+    Check("test_tce_hidden", probe_tce, hidden_tce_cases, **SOFTMAX_TOLERANCE),
     Check("test_training_accuracy", probe_trained, judge=judge_trained),
     Check("test_training_hidden", probe_trained, judge=judge_trained),
 ]
