@@ -196,19 +196,26 @@ SCE_MUTANTS = {"log-of-sigmoid", "log-of-stable-sigmoid", "gradient-not-averaged
 def test_every_sigmoid_ce_mistake_fails_its_own_hidden_check(repo, reference):
     """Each catalogued sigmoid_cross_entropy mistake fails test_sigmoid_ce_hidden itself (not
     only some other check), and the catalogue holds the mistakes the exercise is about."""
-    mutants = [m for m in catalogue(get_chapter("ch02_sigmoid"))
-               if m.function == "losses.sigmoid_cross_entropy"]
-    assert {m.name for m in mutants} == SCE_MUTANTS
-    prepared = prepare("ch02_sigmoid", reference, "sce hidden", only="test_sigmoid_ce_hidden")
+    names, survivors = _own_hidden_check_survivors(repo, reference, "ch02_sigmoid",
+                                                   "losses.sigmoid_cross_entropy", "test_sigmoid_ce_hidden")
+    assert names == SCE_MUTANTS
+    assert survivors == []
+
+
+def _own_hidden_check_survivors(repo, reference, chapter_id, function, grade_id):
+    """The names of the catalogued mistakes in ``function``, and those that pass the hidden
+    check ``grade_id``."""
+    mutants = [m for m in catalogue(get_chapter(chapter_id)) if m.function == function]
+    prepared = prepare(chapter_id, reference, "own hidden check", only=grade_id)
     survivors = []
     with tempfile.TemporaryDirectory() as tmp:
         for number, mutant in enumerate(mutants):
-            folder = Path(tmp) / f"s{number}"
+            folder = Path(tmp) / f"m{number}"
             write_mutated_package(repo / "nnlib", mutant, folder)
-            verdicts = _verdicts(prepared, load_nnlib(folder, f"nnlib_ch02_sce_{number}"))
-            if verdicts["test_sigmoid_ce_hidden"].passed:
+            verdicts = _verdicts(prepared, load_nnlib(folder, f"nnlib_{grade_id}_{number}"))
+            if verdicts[grade_id].passed:
                 survivors.append(mutant.name)
-    assert survivors == []
+    return {m.name for m in mutants}, survivors
 
 
 def test_selftest_catches_weak_sigmoid_ce_cases(repo, monkeypatch):
@@ -226,19 +233,24 @@ def test_sigmoid_ce_release_does_not_print_the_derivation(repo):
     """The ch02 release stubs sigmoid_cross_entropy, and neither its docstring nor the
     notebook's Task 6 text gives away the stable form or its gradient (the student derives
     them)."""
-    import json
-
-    source = (release(repo, "ch02_sigmoid") / "losses.py").read_text()
-    start = source.index("def sigmoid_cross_entropy")
-    function = source[start:source.index("\ndef ", start + 1)]
-    assert "NotImplementedError" in function
-    notebook = json.loads((repo / "exercises" / "ch02_sigmoid" / "ch02_sigmoid.ipynb").read_text())
-    task = next("".join(c["source"]) for c in notebook["cells"]
-                if "".join(c["source"]).startswith("## Task 6"))
     leaks = ("np.log1p(np.exp", "np.maximum(logits", "\\max(z", "\\max(0", "\\lvert z",
              "e^{-|z|}", "\\sigma(z) - t", "sigma(z) - t", "a - t", "p - t")
-    for text in (function, task):
-        assert [leak for leak in leaks if leak in text] == []
+    assert _released_leaks(repo, "ch02_sigmoid", "sigmoid_cross_entropy", "## Task 6", leaks) == []
+
+
+def _released_leaks(repo, chapter_id, function_name, task_heading, leaks):
+    """Which ``leaks`` the release's stub of ``losses.<function_name>`` (which must raise
+    NotImplementedError) or its notebook's task text contain."""
+    import json
+
+    source = (release(repo, chapter_id) / "losses.py").read_text()
+    start = source.index(f"def {function_name}")
+    function = source[start:source.index("\ndef ", start + 1)]
+    assert "NotImplementedError" in function
+    notebook = json.loads((repo / "exercises" / chapter_id / f"{chapter_id}.ipynb").read_text())
+    task = next("".join(c["source"]) for c in notebook["cells"]
+                if "".join(c["source"]).startswith(task_heading))
+    return [leak for leak in leaks if leak in function + task]
 
 
 # temperature_cross_entropy (ch03, Task 4) ------------------------------------------------
@@ -252,37 +264,18 @@ TCE_MUTANTS = {"dlogits-not-divided-by-tau", "dlogits-times-tau", "dtau-sign-fli
 def test_every_temperature_ce_mistake_fails_its_own_hidden_check(repo, reference):
     """Each catalogued temperature_cross_entropy mistake fails test_tce_hidden itself, and
     the catalogue holds the mistakes the derivation invites."""
-    mutants = [m for m in catalogue(get_chapter("ch03_softmax"))
-               if m.function == "losses.temperature_cross_entropy"]
-    assert {m.name for m in mutants} == TCE_MUTANTS
-    prepared = prepare("ch03_softmax", reference, "tce hidden", only="test_tce_hidden")
-    survivors = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for number, mutant in enumerate(mutants):
-            folder = Path(tmp) / f"t{number}"
-            write_mutated_package(repo / "nnlib", mutant, folder)
-            verdicts = _verdicts(prepared, load_nnlib(folder, f"nnlib_ch03_tce_{number}"))
-            if verdicts["test_tce_hidden"].passed:
-                survivors.append(mutant.name)
+    names, survivors = _own_hidden_check_survivors(repo, reference, "ch03_softmax",
+                                                   "losses.temperature_cross_entropy", "test_tce_hidden")
+    assert names == TCE_MUTANTS
     assert survivors == []
 
 
 def test_temperature_ce_release_does_not_print_the_derivation(repo):
     """The ch03 release stubs temperature_cross_entropy, and neither its docstring nor the
     notebook's Task 4 text gives either gradient (the student derives them)."""
-    import json
-
-    source = (release(repo, "ch03_softmax") / "losses.py").read_text()
-    start = source.index("def temperature_cross_entropy")
-    function = source[start:source.index("\ndef ", start + 1)]
-    assert "NotImplementedError" in function
-    notebook = json.loads((repo / "exercises" / "ch03_softmax" / "ch03_softmax.ipynb").read_text())
-    task = next("".join(c["source"]) for c in notebook["cells"]
-                if "".join(c["source"]).startswith("## Task 4"))
     leaks = ("\\tau^2", "tau**2", "tau ** 2", "dscaled", "-z / ", "-u / ", "(P - T) / (N",
              "p - t) / (N")
-    for text in (function, task):
-        assert [leak for leak in leaks if leak in text] == []
+    assert _released_leaks(repo, "ch03_softmax", "temperature_cross_entropy", "## Task 4", leaks) == []
 
 
 def test_ch03_never_reads_the_test_split(repo):
