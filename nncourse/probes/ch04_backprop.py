@@ -396,12 +396,14 @@ def probe_softplus(nnlib, case, namespace):
 
 
 def visible_softplus_cases(rng, reference):
-    """The cell's examples: the hand-worked row, one large row, and a random (4, 3) batch
-    (seed 5) with a random dout."""
+    """The cell's examples: the hand-worked row, its large row [[-800, -50, 0, 50, 800]]
+    (where exp(800) overflows) with dout [[1, 2, -1, 1, 2]], and its random (4, 3) batch
+    (seed 5) with a random dout, after a forward of the batch it draws next."""
     seeded = np.random.default_rng(5)
+    x, dout = seeded.normal(size=(4, 3)) * 3.0, seeded.normal(size=(4, 3))
     return [{"rounds": [{"x": [[0.0, 1.0, -1.0, 2.0]], "dout": [[1.0, 1.0, 1.0, 1.0]]}]},
-            {"rounds": [{"x": [[-50.0, 50.0, 0.0]], "dout": [[1.0, 2.0, -1.0]]}]},
-            {"rounds": [{"x": seeded.normal(size=(4, 3)) * 3.0, "dout": seeded.normal(size=(4, 3))}]}]
+            {"rounds": [{"x": [[-800.0, -50.0, 0.0, 50.0, 800.0]], "dout": [[1.0, 2.0, -1.0, 1.0, 2.0]]}]},
+            {"rounds": [{"x": x, "dout": dout, "x_other": seeded.normal(size=(4, 3))}]}]
 
 
 def hidden_softplus_cases(rng, reference):
