@@ -2,11 +2,12 @@
 
 Inside, the runner (:mod:`nncourse.probes.runner`) and the student's kernel see a
 read-only system (``/usr`` with only fonts and time zones of ``/usr/share``, where data
-sets are installed; the Python installation and this virtual environment), the job
-folder read-only at ``/job`` (the rebuilt notebook, the restored ``nnlib``, the cases,
-the probes) and two private size-limited scratch folders (``/home/student``, the working
-folder, and ``/tmp``), which vanish with the sandbox. They see nothing of the repository,
-the reference, ``nncourse``, OUT, the gradebook or other submissions; there is no network
+sets are installed; the Python installation and this virtual environment, without
+PyTorch: :data:`HIDDEN_PACKAGES`), the job folder read-only at ``/job`` (the rebuilt
+notebook, the restored ``nnlib``, the cases, the probes) and two private size-limited
+scratch folders (``/home/student``, the working folder, and ``/tmp``), which vanish with
+the sandbox. They see nothing of the repository, the reference, ``nncourse``, OUT, the
+gradebook or other submissions; there is no network
 (a new network namespace with only loopback); their own PID namespace, so every process
 they start dies when the sandbox ends; a user that is not root, with no capabilities and
 ``no_new_privs``; and limits on memory, processes, file size and output that the user
@@ -43,6 +44,13 @@ ETC_FILES = ("passwd", "group", "hosts", "localtime", "fonts", "matplotlibrc")
 # images' source, in /usr/share/datasets). The sandbox gets an empty /usr/share with only
 # these folders in it (what matplotlib, fontconfig and time zones read).
 USR_SHARE = ("fonts", "fontconfig", "zoneinfo")
+# Packages of the Python installations the sandbox does not see (each becomes an empty
+# read-only folder there). PyTorch is in the course's venv for the instructor's comparison
+# tests, and it is a reference implementation of most functions the course grades, with
+# autograd: a submission could hand sigmoid_cross_entropy, a backward pass or a whole
+# training run (on the grader's renamed labels, with a stubbed backward) to it, as it
+# could to the course's own nnlib, which the sandbox never sees either.
+HIDDEN_PACKAGES = ("torch", "torchgen", "functorch")
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ def _bwrap_prefix(job, scratch_mb):
             args += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
     for prefix in sorted({sys.base_prefix, sys.prefix} - {"/usr"}):
         args += _parents(prefix) + ["--ro-bind", prefix, prefix]
+    args += _hidden_packages({sys.base_prefix, sys.prefix, "/usr"})
     for name in ETC_FILES:
         if os.path.exists(f"/etc/{name}"):
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
@@ -124,6 +133,19 @@ def _bwrap_prefix(job, scratch_mb):
     if os.geteuid() == 0:
         return args + ["--cap-add", "CAP_SETUID,CAP_SETGID"]
     return args + ["--unshare-user", "--disable-userns"]
+
+
+def _hidden_packages(prefixes):
+    """bwrap arguments that cover each package of :data:`HIDDEN_PACKAGES` (and its
+    ``.dist-info``) in the site-packages of ``prefixes`` with an empty read-only folder."""
+    args = []
+    for prefix in sorted(prefixes):
+        for site in sorted(Path(prefix).glob("lib/python3*/*-packages")):
+            for entry in sorted(site.iterdir()):
+                if entry.is_dir() and not entry.is_symlink() and \
+                        entry.name.split("-")[0].split(".")[0] in HIDDEN_PACKAGES:
+                    args += ["--tmpfs", str(entry), "--remount-ro", str(entry)]
+    return args
 
 
 def _parents(path):
