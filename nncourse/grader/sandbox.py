@@ -121,6 +121,8 @@ def _bwrap_prefix(job, scratch_mb):
     for name in ("bin", "lib", "lib64", "sbin"):
         if os.path.islink(f"/{name}"):
             args += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+    for folder in (HOME, "/tmp"):  # before the interpreters: a venv may live below /tmp
+        args += ["--perms", "1777", "--size", str(scratch_mb << 20), "--tmpfs", folder]
     for prefix in sorted({sys.base_prefix, sys.prefix} - {"/usr"}):
         args += _parents(prefix) + ["--ro-bind", prefix, prefix]
     args += _hidden_packages({sys.base_prefix, sys.prefix, "/usr"})
@@ -128,8 +130,6 @@ def _bwrap_prefix(job, scratch_mb):
         if os.path.exists(f"/etc/{name}"):
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     args += ["--ro-bind", str(job), "/job"]
-    for folder in (HOME, "/tmp"):
-        args += ["--perms", "1777", "--size", str(scratch_mb << 20), "--tmpfs", folder]
     if os.geteuid() == 0:
         return args + ["--cap-add", "CAP_SETUID,CAP_SETGID"]
     return args + ["--unshare-user", "--disable-userns"]
