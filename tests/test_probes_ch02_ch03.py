@@ -5,6 +5,7 @@ caught by the selftest, and the digits judge accepts trained parameters and reje
 broken ones."""
 import dataclasses
 import tempfile
+import types
 from pathlib import Path
 
 import numpy as np
@@ -268,6 +269,45 @@ def test_every_temperature_ce_mistake_fails_its_own_hidden_check(repo, reference
                                                    "losses.temperature_cross_entropy", "test_tce_hidden")
     assert names == TCE_MUTANTS
     assert survivors == []
+
+
+def _accurate_tce(logits, labels, tau):
+    """An honest temperature_cross_entropy whose dtau sums p_k (u_k - u_y), never rounding
+    p_y - 1: more accurate than the reference's for a confident batch."""
+    u, rows = np.asarray(logits, dtype=np.float64) / tau, np.arange(len(logits))
+    e = np.exp(u - u.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    du = p.copy()
+    du[rows, labels] -= 1.0
+    du /= len(u)
+    loss = -float(np.mean(u[rows, labels] - u.max(axis=1) - np.log(e.sum(axis=1))))
+    return loss, du / tau, -float(np.sum(p * (u - u[rows, labels][:, None]))) / (len(u) * tau)
+
+
+def _tce_student(function):
+    return types.SimpleNamespace(
+        activations=types.SimpleNamespace(softmax=None, log_softmax=None),
+        losses=types.SimpleNamespace(temperature_cross_entropy=function, softmax=None,
+                                     log_softmax=None, softmax_cross_entropy=None))
+
+
+def test_the_hidden_tce_cases_leave_out_batches_where_rounding_decides(reference):
+    """Logits 1e4 and 1e4 - 3 at tau = 0.1: the reference's dtau rounds p_y - 1 and comes
+    out negative (-6.7e-11), the exact value is +2.8e-11, and the accurate honest answer
+    fails the check's tolerance. The hidden cases never hold such a batch; on 40 batches of
+    them the accurate form passes every case."""
+    logits, labels = np.array([[1e4, 1e4 - 3.0, 0.0]]), np.array([0])
+    case = ch03_softmax._tce_case(reference, logits, labels, 0.1)
+    got, expected = (ch03_softmax.probe_tce(p, case, None) for p in (_tce_student(_accurate_tce), reference))
+    assert got["dtau"] > 0 > expected["dtau"]
+    check = next(c for c in ch03_softmax.CHECKS if c.grade_id == "test_tce_hidden")
+    assert check.verdict(got, expected, case, reference) == "'dtau' differs from the reference"
+    assert not ch03_softmax._dtau_is_well_conditioned(reference, logits, labels, 0.1)
+    student = _tce_student(_accurate_tce)
+    for seed in range(40):
+        for case in ch03_softmax.hidden_tce_cases(np.random.default_rng(seed), reference):
+            got, expected = (ch03_softmax.probe_tce(p, case, None) for p in (student, reference))
+            assert check.verdict(got, expected, case, reference) is None, (seed, case["tau"])
 
 
 def test_temperature_ce_release_does_not_print_the_derivation(repo):

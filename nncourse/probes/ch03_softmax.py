@@ -291,14 +291,33 @@ def visible_tce_cases(rng, reference):
 
 def hidden_tce_cases(rng, reference):
     """30 random batches: N 1 to 29, K 2 to 11, magnitudes 0.1 to 1e4, temperatures from
-    0.05 to 20 (exactly 1 in every sixth)."""
+    0.05 to 20 (exactly 1 in every sixth); only batches whose dtau every exact formula
+    gives within the check's tolerance (:func:`_dtau_is_well_conditioned`)."""
     cases = []
-    for trial in range(30):
+    while len(cases) < 30:
         N, K = int(rng.integers(1, 30)), int(rng.integers(2, 12))
         logits = rng.normal(size=(N, K)) * float(rng.choice([0.1, 1.0, 10.0, 1e3, 1e4]))
-        tau = 1.0 if trial % 6 == 0 else float(np.exp(rng.uniform(np.log(0.05), np.log(20.0))))
-        cases.append(_tce_case(reference, logits, rng.integers(0, K, size=N), tau))
+        tau = 1.0 if len(cases) % 6 == 0 else float(np.exp(rng.uniform(np.log(0.05), np.log(20.0))))
+        labels = rng.integers(0, K, size=N)
+        if _dtau_is_well_conditioned(reference, logits, labels, tau):
+            cases.append(_tce_case(reference, logits, labels, tau))
     return cases
+
+
+def _dtau_is_well_conditioned(reference, logits, labels, tau):
+    """Whether rounding cannot move a correct dtau out of the hidden check's tolerance.
+
+    dtau sums dL/du * u over every entry; an exact formula may round each term by about
+    eps |u| / (N tau), so a batch whose dtau is small next to that bound (a confident batch
+    of huge logits) would fail an honest student whose rounding differs from the
+    reference's. Rows whose softmax is exactly one-hot at the label add exactly 0 in every
+    form and are left out of the bound."""
+    u = logits / tau
+    p = reference.activations.softmax(u, axis=1)
+    one_hot = (p[np.arange(len(u)), labels] == 1.0) & (np.count_nonzero(p, axis=1) == 1)
+    rounding = 16 * np.finfo(np.float64).eps * np.abs(u[~one_hot]).sum() / (len(u) * tau)
+    dtau = reference.losses.temperature_cross_entropy(logits, labels, tau)[2]
+    return rounding <= SOFTMAX_TOLERANCE["atol"] + SOFTMAX_TOLERANCE["rtol"] * abs(dtau)
 
 
 # The trained softmax regression --------------------------------------------------------
