@@ -97,10 +97,7 @@ def _ch02(body=None, top=None, case=None):
         folder = sixth.base(root, sid, CH02)
         if top:
             sixth.plant(folder, "losses", case, top)
-        if body == "stub":
-            sixth.stub(folder, SCE2)
-        elif body:
-            sixth.set_body(folder, SCE2, body)
+        sixth.replace_body(folder, SCE2, body)
     return build
 
 
@@ -290,10 +287,7 @@ def _ch04(softplus=None, fixed="solved"):
         folder = sixth.base(root, sid, CH04, cells=("fixed_backward",) if fixed == "solved" else ())
         if fixed not in ("solved", None):
             sixth.set_cells(folder, CH04, {"fixed_backward": fixed})
-        if softplus == "stub":
-            sixth.stub(folder, SOFTPLUS)
-        elif softplus:
-            sixth.set_body(folder, SOFTPLUS, softplus)
+        sixth.replace_body(folder, SOFTPLUS, softplus)
     return build
 
 

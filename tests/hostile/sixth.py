@@ -60,6 +60,14 @@ def stub(folder, function):
     path.write_text(stubbed_source(path, module_name(folder / "nnlib", path), {function}))
 
 
+def replace_body(folder, function, body):
+    """``function`` stubbed (``body == "stub"``), given ``body``, or left alone (None)."""
+    if body == "stub":
+        stub(folder, function)
+    elif body:
+        set_body(folder, function, body)
+
+
 def set_body(folder, function, body):
     """The solution region of ``function`` (markers included) replaced by ``body``
     (text, without the function's indent)."""
