@@ -180,7 +180,7 @@ class Softplus(Layer):
 
     def backward(self, dout):
         ### BEGIN SOLUTION
-        return dout * np.exp(-np.logaddexp(0.0, -self._x))
+        return dout * sigmoid(self._x)  # d/dx log(1 + e^x) = e^x / (1 + e^x)
         ### END SOLUTION
 
 

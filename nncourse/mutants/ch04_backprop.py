@@ -86,20 +86,20 @@ MUTANTS = [
            "row of a 2-D array."),
     # Softplus.backward
     Mutant(SOFTPLUS_BACKWARD, "derivative-is-the-function",
-           "np.exp(-np.logaddexp(0.0, -self._x))", "np.logaddexp(0.0, self._x)",
+           "sigmoid(self._x)", "np.logaddexp(0.0, self._x)",
            "backward multiplies dout by the DERIVATIVE dy/dx, not by y itself: differentiate "
            "log(1 + e^x) with the chain rule (the derivative of log u is u'/u)."),
-    Mutant(SOFTPLUS_BACKWARD, "sigmoid-of-minus-x", "-np.logaddexp(0.0, -self._x)",
-           "-np.logaddexp(0.0, self._x)",
+    Mutant(SOFTPLUS_BACKWARD, "sigmoid-of-minus-x", "sigmoid(self._x)",
+           "sigmoid(-self._x)",
            "Check the sign: the derivative grows from 0 (x very negative) to 1 (x very large), "
            "so it is increasing in x. Compare your formula with numerical_gradient at x = 3."),
-    Mutant(SOFTPLUS_BACKWARD, "dout-ignored", "return dout * np.exp", "return np.exp",
+    Mutant(SOFTPLUS_BACKWARD, "dout-ignored", "return dout * sigmoid", "return sigmoid",
            "backward returns dL/dx = dL/dy * dy/dx: multiply the local derivative by dout."),
-    Mutant(SOFTPLUS_BACKWARD, "derivative-at-output", "-np.logaddexp(0.0, -self._x)",
-           "-np.logaddexp(0.0, -np.logaddexp(0.0, self._x))",
+    Mutant(SOFTPLUS_BACKWARD, "derivative-at-output", "sigmoid(self._x)",
+           "sigmoid(np.logaddexp(0.0, self._x))",
            "The derivative is a function of the layer's INPUT x (cached by forward), evaluated "
            "at x; evaluating it at the output y = softplus(x) gives other values."),
-    Mutant(SOFTPLUS_BACKWARD, "backward-overflow", "np.exp(-np.logaddexp(0.0, -self._x))",
+    Mutant(SOFTPLUS_BACKWARD, "backward-overflow", "sigmoid(self._x)",
            "np.exp(self._x) / (1.0 + np.exp(self._x))",
            "For large x, exp(x) overflows and inf / inf is nan. Rewrite the derivative so that "
            "no exp of a large positive number is formed (divide above and below by e^x), or "
