@@ -158,6 +158,10 @@ def test_loss_gradients_match_finite_differences(loss_name):
     (lambda: losses.softmax_cross_entropy(np.ones((2, 3)), np.array([0, 3])), r"integers in 0..2"),
     (lambda: losses.softmax_cross_entropy(np.ones((2, 3)), np.array([0.0, 1.0])), r"integers"),
     (lambda: losses.softmax_cross_entropy(np.ones(3), np.array([0])), r"\(N, K\)"),
+    (lambda: losses.temperature_cross_entropy(np.ones((2, 3)), np.array([0, 3]), 1.0),
+     r"^temperature_cross_entropy: labels must be integers in 0..2"),
+    (lambda: losses.temperature_cross_entropy(np.ones((2, 3, 4)), np.zeros((2, 3), int), 1.0),
+     r"^temperature_cross_entropy: logits must be \(N, K\)"),
 ])
 def test_losses_reject_bad_shapes_and_labels(call, match):
     with pytest.raises(ValueError, match=match):

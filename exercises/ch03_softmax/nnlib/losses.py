@@ -170,9 +170,7 @@ def temperature_cross_entropy(logits, labels, tau):
     -----
     Deriving both gradients is chapter 3's exercise (``solutions/ch03_softmax``, Task 4).
     """
-    logits, labels = _logits_and_labels(logits, labels)
-    if logits.ndim != 2:
-        raise ValueError(f"temperature_cross_entropy: logits must be (N, K); got {logits.shape}")
+    logits, labels = _logits_and_labels(logits, labels, "temperature_cross_entropy", sequences=False)
     tau = _temperature(tau)
     # YOUR CODE HERE
     raise NotImplementedError('temperature_cross_entropy is yours to write: complete it in nnlib/losses.py (chapter 3, ch03_softmax)')
@@ -251,14 +249,16 @@ def _pair(a, b, where):
     return a, b
 
 
-def _logits_and_labels(logits, labels):
+def _logits_and_labels(logits, labels, where="softmax_cross_entropy", sequences=True):
     logits, labels = np.asarray(logits, dtype=np.float64), np.asarray(labels)
-    if logits.ndim < 2 or labels.shape != logits.shape[:-1] or labels.size == 0:
-        raise ValueError(f"softmax_cross_entropy: logits must be (N, K) and labels (N,) with "
-                         f"N >= 1, or (N, T, K) and (N, T) for sequences (labels: the shape of "
-                         f"logits without its last axis); got {logits.shape} and {labels.shape}")
+    shapes_ok = logits.ndim >= 2 if sequences else logits.ndim == 2
+    if not shapes_ok or labels.shape != logits.shape[:-1] or labels.size == 0:
+        also = (" with N >= 1, or (N, T, K) and (N, T) for sequences (labels: the shape of "
+                "logits without its last axis)") if sequences else " with N >= 1"
+        raise ValueError(f"{where}: logits must be (N, K) and labels (N,){also}; got "
+                         f"{logits.shape} and {labels.shape}")
     if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= logits.shape[-1]:
-        raise ValueError(f"softmax_cross_entropy: labels must be integers in 0..{logits.shape[-1] - 1}; "
+        raise ValueError(f"{where}: labels must be integers in 0..{logits.shape[-1] - 1}; "
                          f"got dtype {labels.dtype}, range {labels.min()}..{labels.max()}")
     return logits, labels
 
