@@ -250,9 +250,8 @@ def _tce_outputs(tce, case):
     if case.get("gradcheck"):
         out["centred differences of the loss in the logits"] = _centred_differences(
             lambda x: tce(x, case["labels"].copy(), tau)[0], case["logits"])
-        out["centred difference of the loss in tau"] = np.asarray(
-            float(tce(case["logits"].copy(), case["labels"].copy(), tau + GRADCHECK_H)[0])
-            - float(tce(case["logits"].copy(), case["labels"].copy(), tau - GRADCHECK_H)[0])) / (2 * GRADCHECK_H)
+        out["centred difference of the loss in tau"] = _centred_differences(
+            lambda t: tce(case["logits"].copy(), case["labels"].copy(), float(t[0]))[0], np.array([tau]))
     return out
 
 
