@@ -13,8 +13,9 @@
   vanish with it, and all it could shadow there (a kernel's interpreter path, the editable
   install's nncourse path) runs only inside that same sandbox, whose output is untrusted.
 - ch03 Task 4 ``temperature_cross_entropy`` and ch04 Task 7 ``Softplus.backward`` with real
-  submissions through ``nncourse autograde`` (one batch per chapter, --jobs 1, an honest
-  control graded last): a module that makes numpy's, builtins' and the probes' comparisons
+  submissions through ``nncourse autograde`` (one batch per chapter, an honest control
+  graded last; ch03 one at a time, ch04 two at a time so that a daemon's sandbox runs
+  beside another student's): a module that makes numpy's, builtins' and the probes' comparisons
   agree with anything; a graded body that rewrites the locals of every frame above it
   (ctypes) and swaps the code of every probes function in the heap; a module that leaves
   the kernel (double fork, setsid, SIGHUP ignored) to kill every process it may for a
@@ -56,12 +57,12 @@ MAX_SCORES = {CH03: 22, CH04: 38}
 REFERENCE_SCORES = {CH03: 18, CH04: 35}  # the reference nnlib, the answer cells left as released
 
 
-def graded(root, chapter, builders):
+def graded(root, chapter, builders, jobs=1):
     """Every student of ``builders`` graded in one run (--jobs 1: one after another, by id);
     ``(rows, {sid: {test: points}}, root, watched run)``."""
     for sid, build in builders.items():
         build(root, sid)
-    run = run_watched(sixth.autograde_command(chapter, root, 1), cwd=REPO)
+    run = run_watched(sixth.autograde_command(chapter, root, jobs), cwd=REPO)
     rows, results = outcome(run, root / "out")
     return rows, {sid: scores(result) for sid, result in results.items()}, root, run
 
@@ -252,7 +253,21 @@ def ch04(tmp_path_factory):
                           top=seventh.LEAKER_TOP.replace("@MODULE@", repr(CH04)), case="leaker4"),
         "patcher": student(CH04, SOFTPLUS, seventh.WRONG_SOFTPLUS, top=seventh.PATCHER_TOP, case="patcher4"),
         "frames": student(CH04, SOFTPLUS, seventh.FRAMES_SOFTPLUS, top=seventh.FRAMES_TOP, case="frames4"),
-        CONTROL: student(CH04)})
+        "a_daemon4": student(CH04, top=seventh.QUICK_DAEMON_TOP, case="daemon4"),
+        CONTROL: student(CH04)}, jobs=2)
+
+
+def test_ch04_a_daemon_killing_everything_beside_another_sandbox_hurts_only_itself(ch04):
+    """Graded two at a time: the quick daemon's kill -9 -1 loop reaches only its own
+    sandbox (its own PID namespace and user), never the sandbox graded beside it, the
+    grading workers or this machine; every other student's scores are pinned by the
+    other ch04 tests, and no marked process outlives the batch."""
+    rows, earned, _, run = ch04
+    assert run.marked_processes.get(marker("daemon4"), 0) >= 1, "the daemon never ran"
+    assert not live_processes_naming(marker("daemon4"))
+    assert len(run.sandbox_uids) >= len(rows), run.sandbox_uids  # one user per sandbox
+    # it ends its own sandbox only if that is still running a second after the import
+    assert all(earned["a_daemon4"][t] <= p for t, p in earned["reference"].items()), earned["a_daemon4"]
 
 
 
@@ -305,7 +320,7 @@ def test_no_attack_left_a_process_or_a_file_behind(ch03, ch04):
     for run in (ch03[3], ch04[3]):
         for mark in run.marked_processes:
             assert not live_processes_naming(mark), mark
-    for case in ("daemon", "killer", "leaker", "patcher", "frames", "killer4", "leaker4", "patcher4", "frames4"):
+    for case in ("daemon", "daemon4", "killer", "leaker", "patcher", "frames", "killer4", "leaker4", "patcher4", "frames4"):
         mark = marker(case)
         assert not live_processes_naming(mark), case
         for folder in (REPO / "nnlib", REPO / "nncourse", REPO / "exercises" / CH03, REPO / "exercises" / CH04):

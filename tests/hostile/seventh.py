@@ -245,3 +245,8 @@ def _leak(name):
 WRONG_SOFTPLUS = "return dout * np.exp(-np.logaddexp(0.0, self._x))"
 FRAMES_SOFTPLUS = "return _forge(dout * np.exp(-np.logaddexp(0.0, self._x)))"
 KILLER_SOFTPLUS = KILLER_TCE_BODY.replace("return 0.0, logits * 0.0, 0.0", "return dout * 0.0")
+
+# The same daemon, quick: one second after the import it starts killing (its own sandbox
+# too, if that is still running: the notebook may be done by then); graded two at a time
+# (--jobs 2), so another student's sandbox runs beside it.
+QUICK_DAEMON_TOP = DAEMON_TOP.replace("sleep 30;", "sleep 1;")
