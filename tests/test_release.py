@@ -9,17 +9,28 @@ import pytest
 from conftest import REPO, run_nncourse
 from nncourse.chapters import CHAPTERS, get_chapter
 from nncourse.check import check_chapter, compare_release, find_leaks
+from nncourse.grader.selftest import selftest
+from nncourse.mutants import catalogue
 from nncourse.release import release
 
 CHAPTER = get_chapter("ch01_perceptron")
 
 
 def test_nncourse_check_passes_on_the_repository():
+    """Every chapter's release is fresh, its solution notebook passes, the reference earns
+    full marks and the untouched release nothing, in the sandbox. (The mutant proof, the
+    same selftest, runs per chapter in tests/test_probes_*.py and for chapter 1 below; run
+    twice it cost the suite about two minutes.)"""
     chapters = [c for c in CHAPTERS.values() if c.has_exercise(REPO)]
-    proc = run_nncourse("check")
+    proc = run_nncourse("check", "--no-mutants")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.count("PASS") == 1 + 5 * len(chapters) and "FAIL" not in proc.stdout
-    assert "every one of the 9 catalogued mistakes fails a check" in proc.stdout
+    assert proc.stdout.count("PASS") == 1 + 4 * len(chapters) and "FAIL" not in proc.stdout
+    assert "catalogued mistakes" not in proc.stdout
+
+
+def test_every_chapter_1_mistake_fails_a_check():
+    assert len(catalogue(CHAPTER)) == 9
+    assert selftest(CHAPTER, REPO, REPO / "exercises" / CHAPTER.id / "nnlib") == []
 
 
 @pytest.fixture
